@@ -1,0 +1,222 @@
+"""Task operations for people: who may see, claim, release and assign what (SPEC §6, §7)."""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from taskdash.domain import rules
+from taskdash.domain.errors import BadRequest, Forbidden, TaskDashError, TaskNotFound
+from taskdash.domain.models import UNCLAIMED, Role, Task, TaskQuery, User
+from taskdash.domain.ports import AssignChange, ClaimRules, Store
+from taskdash.settings import Settings
+
+MAX_PAGE = 1000
+MAX_BULK_ASSIGN = 10_000
+
+
+async def offline_origins(store: Store) -> tuple[str, ...]:
+    """Origins whose every registered service is offline (their tasks cannot be claimed)."""
+    state: dict[str, bool] = {}
+    for service in await store.services.all():
+        state[service.origin] = state.get(service.origin, False) or service.online
+    return tuple(sorted(origin for origin, online in state.items() if not online))
+
+
+def claim_rules(user: User, settings: Settings, offline: tuple[str, ...]) -> ClaimRules:
+    return ClaimRules(
+        user=user.name,
+        user_group=user.group,
+        max_claims=settings.max_claims_per_user,
+        finished_statuses=tuple(settings.finished_statuses),
+        offline_origins=offline,
+    )
+
+
+def require_role(user: User, role: Role) -> None:
+    if user.role < role:
+        raise Forbidden(f"needs the {role.label} role")
+
+
+def can_see(user: User, task: Task) -> bool:
+    """Managers see everything; others their own tasks, ones they check, and unclaimed ones."""
+    if user.role >= Role.MANAGER:
+        return True
+    if task.user == user.name or (user.role >= Role.CHECKER and task.checker == user.name):
+        return True
+    return not task.user and task.status == UNCLAIMED and task.group in ("", user.group)
+
+
+def unclaimed_query(user: User, base: TaskQuery, offline: tuple[str, ...]) -> TaskQuery:
+    """Claimable tasks for `user`: unclaimed, in no group or theirs, service not offline."""
+    groups = None if user.role >= Role.MANAGER else tuple(sorted({"", user.group}))
+    return replace(
+        base, status=UNCLAIMED, user="", groups=groups, exclude_origins=offline, newest_first=False
+    )
+
+
+def visible_scopes(user: User, base: TaskQuery, offline: tuple[str, ...]) -> list[TaskQuery]:
+    """The index-served queries whose union is what `user` may see of `base`."""
+    if user.role >= Role.MANAGER:
+        return [base]
+    scopes = []
+    if base.user in (None, user.name):
+        scopes.append(replace(base, user=user.name))
+    if user.role >= Role.CHECKER and base.checker in (None, user.name) and base.user is None:
+        scopes.append(replace(base, checker=user.name))
+    if base.status in (None, UNCLAIMED) and base.user in (None, ""):
+        scopes.append(unclaimed_query(user, base, offline))
+    return scopes
+
+
+async def list_tasks(*, store: Store, user: User, query: TaskQuery) -> list[Task]:
+    """One page of what `user` may see of `query`, in the query's order."""
+    if query.user is not None and query.user not in ("", user.name):
+        require_role(user, Role.MANAGER)
+    offline = await offline_origins(store)
+    scopes = visible_scopes(user, query, offline)
+    if len(scopes) == 1:
+        return await store.tasks.find(scopes[0])
+    pages = [await store.tasks.find(scope) for scope in scopes]
+    return merge_pages(pages, newest_first=query.newest_first, limit=query.limit)
+
+
+def merge_pages(pages: Sequence[list[Task]], *, newest_first: bool, limit: int) -> list[Task]:
+    """Merge pages that are each sorted by (time, id), dropping repeats."""
+    seen: set[str] = set()
+    merged: list[Task] = []
+    for task in heapq.merge(*pages, key=lambda t: (t.time, t.id), reverse=newest_first):
+        if task.id not in seen:
+            seen.add(task.id)
+            merged.append(task)
+            if len(merged) == limit:
+                break
+    return merged
+
+
+async def get_task(*, store: Store, user: User, task_id: str) -> Task:
+    task = await store.tasks.get(task_id)
+    if task is None:
+        raise TaskNotFound(task_id)
+    if not can_see(user, task):
+        raise Forbidden("not your task")
+    return task
+
+
+async def _claimant(*, store: Store, actor: User, for_user: str | None) -> User:
+    """Who a claim is for: the caller, or (managers only) someone they name."""
+    if not for_user or for_user == actor.name:
+        return actor
+    require_role(actor, Role.MANAGER)
+    target = await store.accounts.get_user(for_user)
+    if target is None or target.disabled:
+        raise BadRequest(f"no active user {for_user}")
+    return target
+
+
+async def claim(
+    *, store: Store, settings: Settings, actor: User, task_id: str, for_user: str | None = None
+) -> Task:
+    user = await _claimant(store=store, actor=actor, for_user=for_user)
+    offline = await offline_origins(store)
+    return await store.tasks.claim(
+        task_id=task_id, rules=claim_rules(user, settings, offline), now=time.time()
+    )
+
+
+async def claim_next(
+    *,
+    store: Store,
+    settings: Settings,
+    actor: User,
+    for_user: str | None = None,
+    task_type: str | None = None,
+    project_id: str | None = None,
+) -> Task:
+    user = await _claimant(store=store, actor=actor, for_user=for_user)
+    offline = await offline_origins(store)
+    return await store.tasks.claim_next(
+        rules=claim_rules(user, settings, offline),
+        task_type=task_type or None,
+        project_id=project_id or None,
+        now=time.time(),
+    )
+
+
+async def release(*, store: Store, actor: User, task_id: str) -> Task:
+    holder = None if actor.role >= Role.MANAGER else actor.name
+    return await store.tasks.release(
+        task_id=task_id, holder=holder, actor=actor.name, action="release", now=time.time()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AssignOutcome:
+    assigned: list[Task]
+    failed: dict[str, TaskDashError]
+
+
+async def assign(
+    *,
+    store: Store,
+    settings: Settings,
+    actor: User,
+    task_ids: Sequence[str],
+    change: AssignChange,
+    strategy: rules.AssignStrategy | None = None,
+) -> AssignOutcome:
+    """Set user/checker/group on tasks; with a strategy, users come from `change.group`."""
+    require_role(actor, Role.MANAGER)
+    if len(task_ids) > MAX_BULK_ASSIGN:
+        raise BadRequest(f"at most {MAX_BULK_ASSIGN} tasks per assignment")
+    for name in (change.user, change.checker):
+        if name:
+            target = await store.accounts.get_user(name)
+            if target is None or target.disabled:
+                raise BadRequest(f"no active user {name}")
+    plan: dict[str, str] = {}
+    if strategy is not None:
+        if not change.group:
+            raise BadRequest("a strategy needs a group")
+        members = [
+            u.name
+            for u in await store.accounts.list_users()
+            if u.group == change.group and not u.disabled
+        ]
+        if not members:
+            raise BadRequest(f"group {change.group} has no active members")
+        load = await store.tasks.count_unfinished(
+            users=members, finished=tuple(settings.finished_statuses)
+        )
+        plan = rules.plan_assignment(task_ids, members=members, strategy=strategy, load=load)
+    now = time.time()
+    assigned: list[Task] = []
+    failed: dict[str, TaskDashError] = {}
+    for task_id in task_ids:
+        task_change = replace(change, user=plan[task_id]) if plan else change
+        try:
+            assigned.append(
+                await store.tasks.assign(
+                    task_id=task_id, change=task_change, actor=actor.name, now=now
+                )
+            )
+        except TaskDashError as exc:
+            failed[task_id] = exc
+    return AssignOutcome(assigned=assigned, failed=failed)
+
+
+async def ids_matching(
+    *, store: Store, query: TaskQuery, limit: int = MAX_BULK_ASSIGN
+) -> list[str]:
+    """IDs of every task matching a filter (for assign-by-filter), page by page."""
+    ids: list[str] = []
+    page = replace(query, limit=min(MAX_PAGE, limit), after=None)
+    while len(ids) < limit:
+        tasks = await store.tasks.find(page)
+        ids.extend(t.id for t in tasks)
+        if len(tasks) < page.limit:
+            break
+        page = replace(page, after=(tasks[-1].time, tasks[-1].id))
+    return ids[:limit]

@@ -1,0 +1,79 @@
+"""Composition root: create_app(settings) wires store, handlers, sweeps and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.base import RequestResponseEndpoint
+
+from taskdash import __version__
+from taskdash.messaging import http_ingest
+from taskdash.messaging.handlers import MessageHandler
+from taskdash.settings import Settings
+from taskdash.store import open_store
+from taskdash.sync.sweeps import Sweeper
+from taskdash.web.errors import install_error_handlers
+from taskdash.web.routes import admin, auth, compat, health, services, tasks
+
+logger = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A TaskDash app; its lifespan opens the store and background work, and closes them."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await open_store(settings.store_url)
+        logger.info("store open: %s", settings.store_url)
+        sweeper = Sweeper(store=store, settings=settings)
+        app.state.store = store
+        app.state.message_handler = MessageHandler(store=store, settings=settings)
+        app.state.readiness_probes = {}
+        sweeper.start()
+        try:
+            yield
+        finally:
+            await sweeper.aclose()
+            await store.aclose()
+            logger.info("store closed")
+
+    app = FastAPI(
+        title="TaskDash",
+        version=__version__,
+        summary="The hub between annotation task services and the people who do the work.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        if not request.url.path.startswith(DOCS_PATHS):
+            # The Swagger page loads its own inline script; everything else is strict.
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    for router in (
+        compat.router,
+        auth.router,
+        tasks.router,
+        services.router,
+        admin.router,
+        health.router,
+        http_ingest.router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,192 @@
+"""Command line: `taskdash serve`, `taskdash user …`. The only place that configures logging
+and calls asyncio.run / uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from taskdash.domain.errors import TaskDashError
+from taskdash.domain.models import Role
+from taskdash.settings import Settings
+from taskdash.store import open_store, sqlite_path
+
+logger = logging.getLogger("taskdash")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    if settings.log_format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+
+
+def load_settings(overrides: dict[str, Any]) -> Settings:
+    """Settings from the environment and flags; one clear line and exit 2 when one is bad."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            env = f"TASKDASH_{name.upper()}"
+            print(f"taskdash: bad setting {name} ({env}): {error['msg']}", file=sys.stderr)
+            break
+        raise SystemExit(2) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from taskdash.app import create_app
+
+    settings = load_settings({"host": args.host, "port": args.port, "store_url": args.store})
+    configure_logging(settings)
+    if settings.store_url.startswith("sqlite:"):
+        data = Path(sqlite_path(settings.store_url)).resolve()
+        logger.info("data: %s (embedded SQLite store)", data)
+    logger.info("listening on http://%s:%d", settings.host, settings.port)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from taskdash.demo import run_demo
+
+    configure_logging(load_settings({}))
+    data_dir = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="taskdash-demo-"))
+    if args.data and any(data_dir.glob("taskdash.db*")):
+        print(f"taskdash: {data_dir} already holds a store; give an empty folder", file=sys.stderr)
+        return 2
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_demo(data_dir=data_dir, host=args.host, port=args.port))
+    return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise TaskDashError("passwords differ")
+    return first
+
+
+async def _user_command(args: argparse.Namespace, settings: Settings) -> int:
+    from taskdash.actions import accounts
+
+    store = await open_store(settings.store_url)
+    try:
+        if args.user_command == "add":
+            user = await accounts.create_user(
+                store=store,
+                name=args.name,
+                role=Role.parse(args.role),
+                password=_password(args),
+                group=args.group or "",
+            )
+            group = f", group {user.group}" if user.group else ""
+            print(f"added {user.name} ({user.role.label}{group})")
+        elif args.user_command == "list":
+            for user in await store.accounts.list_users():
+                state = "disabled" if user.disabled else "active"
+                print(f"{user.name}\t{user.role.label}\t{user.group or '-'}\t{state}")
+        elif args.user_command == "passwd":
+            await accounts.change_password(store=store, name=args.name, password=_password(args))
+            print(f"password of {args.name} changed; its sessions are closed")
+        elif args.user_command == "disable":
+            await accounts.disable_user(store=store, name=args.name)
+            print(f"{args.name} disabled; its sessions are closed")
+    finally:
+        await store.aclose()
+    return 0
+
+
+def _user(args: argparse.Namespace) -> int:
+    settings = load_settings({"store_url": args.store})
+    configure_logging(settings)
+    try:
+        return asyncio.run(_user_command(args, settings))
+    except (TaskDashError, ValueError) as exc:
+        detail = exc.detail if isinstance(exc, TaskDashError) else str(exc)
+        print(f"taskdash: {detail}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taskdash", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the TaskDash server")
+    serve.add_argument("--host", help="address to listen on (TASKDASH_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (TASKDASH_PORT, default 8080)")
+    serve.add_argument("--store", help="store URL (TASKDASH_STORE_URL)")
+    serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="run a demo with sample data on a fresh store")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--data", help="an empty folder for the demo store (default: a temp dir)")
+    demo.set_defaults(run=_demo)
+
+    user = commands.add_parser("user", help="manage accounts")
+    user.add_argument("--store", help="store URL (TASKDASH_STORE_URL)")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="add an account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.label for r in Role])
+    add.add_argument("--group", help="the group the user works in")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user_commands.add_parser("list", help="list accounts")
+    passwd = user_commands.add_parser("passwd", help="set a new password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+    disable = user_commands.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("name")
+    user.set_defaults(run=_user)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

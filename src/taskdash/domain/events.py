@@ -1,0 +1,238 @@
+"""Typed payloads of the four topics and their parsing with Go encoding/json key semantics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from taskdash.domain.errors import InvalidMessage
+from taskdash.domain.models import derive_task_id, normalise_service_url, url_origin
+
+TopicKind = Literal["serviceRegister", "taskRegister", "updateStatus", "heartBeat"]
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_ID_CHARS = 256
+MAX_URL_CHARS = 2048
+MAX_TEXT_CHARS = 65536
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRegistration:
+    url: str
+    name: str
+    reserved: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskMessage:
+    """taskRegister / updateStatus body (and a metadata record, which also carries Reserved)."""
+
+    id: str
+    project_id: str
+    instance_id: str
+    task_id: str
+    status: str
+    task_type: str
+    url: str
+    edit_info: str
+    create_time: int
+    reserved: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    url: str
+    time: int
+    reserved: str
+
+
+class _Float(float):
+    """Marks a JSON number written with a fraction or exponent (Go refuses it for int64)."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise InvalidMessage(f"invalid JSON: {name} is not a JSON value")
+
+
+class _Object(dict[str, Any]):
+    """A decoded JSON object whose key order is the order of each key's last occurrence.
+
+    Go assigns fields key by key in document order, so for repeated keys the last one decides.
+    """
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _Object:
+        obj = cls()
+        for key, value in pairs:
+            obj.pop(key, None)
+            obj[key] = value
+        return obj
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    """Decode one JSON object, refusing what Go's encoding/json refuses."""
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidMessage(f"body is {len(body)} bytes, more than {MAX_BODY_BYTES}")
+    # Go's decoder replaces invalid UTF-8 with U+FFFD rather than failing.
+    text = body.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_Object.from_pairs,
+            parse_float=_Float,
+            parse_constant=_reject_constant,
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidMessage(f"invalid JSON: {exc.msg} at offset {exc.pos}") from None
+    except RecursionError:
+        raise InvalidMessage("invalid JSON: nested too deeply") from None
+    if not isinstance(value, _Object):
+        raise InvalidMessage(f"expected a JSON object, got {_json_kind(value)}")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def match_fields(obj: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Go encoding/json key matching: exact name first, else case-insensitive; unknown ignored.
+
+    Keys are visited in document order and each assignment overwrites, as Go does.
+    """
+    by_fold = {name.casefold(): name for name in names}
+    found: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = key if key in names else by_fold.get(key.casefold())
+        if name is not None:
+            found[name] = value
+    return found
+
+
+def _string(fields: dict[str, Any], name: str, *, max_chars: int) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as a string")
+    if len(value) > max_chars:
+        raise InvalidMessage(f"field {name}: {len(value)} characters, more than {max_chars}")
+    return _without_lone_surrogates(value)
+
+
+def _without_lone_surrogates(value: str) -> str:
+    # Go decodes an unpaired \uD800-style escape to U+FFFD; so do we (they cannot be stored).
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+    return value
+
+
+def _int64(fields: dict[str, Any], name: str) -> int:
+    value = fields.get(name)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as an int64")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidMessage(f"field {name}: {value} overflows int64")
+    return value
+
+
+def _require(value: str, name: str) -> str:
+    if not value.strip():
+        raise InvalidMessage(f"field {name} is required")
+    return value
+
+
+def _http_url(value: str, name: str, *, required: bool) -> str:
+    if not value:
+        if required:
+            raise InvalidMessage(f"field {name} is required")
+        return ""
+    if not url_origin(value):
+        raise InvalidMessage(f"field {name}: {value[:80]!r} is not an absolute http(s) URL")
+    return value
+
+
+_SERVICE_KEYS = ("URL", "Name", "Reserved")
+_TASK_KEYS = (
+    "ID",
+    "ProjectID",
+    "InstanceID",
+    "TaskID",
+    "Status",
+    "TaskType",
+    "URL",
+    "EditInfo",
+    "CreateTime",
+)
+_METADATA_KEYS = (*_TASK_KEYS, "Reserved")
+_HEARTBEAT_KEYS = ("url", "time", "reserved")
+
+
+def parse_service_registration(body: bytes) -> ServiceRegistration:
+    fields = match_fields(decode_object(body), _SERVICE_KEYS)
+    url = _http_url(_string(fields, "URL", max_chars=MAX_URL_CHARS), "URL", required=True)
+    if not normalise_service_url(url):
+        raise InvalidMessage(f"field URL: {url[:80]!r} has no host")
+    return ServiceRegistration(
+        url=url,
+        name=_string(fields, "Name", max_chars=MAX_ID_CHARS),
+        reserved=_string(fields, "Reserved", max_chars=MAX_TEXT_CHARS),
+    )
+
+
+def task_message_from_fields(fields: dict[str, Any], *, with_reserved: bool) -> TaskMessage:
+    """Build and validate a task message from already key-matched fields."""
+    project_id = _require(_string(fields, "ProjectID", max_chars=MAX_ID_CHARS), "ProjectID")
+    instance_id = _require(_string(fields, "InstanceID", max_chars=MAX_ID_CHARS), "InstanceID")
+    task_id = _require(_string(fields, "TaskID", max_chars=MAX_ID_CHARS), "TaskID")
+    task_type = _require(_string(fields, "TaskType", max_chars=MAX_ID_CHARS), "TaskType")
+    given_id = _string(fields, "ID", max_chars=MAX_ID_CHARS).strip()
+    return TaskMessage(
+        id=given_id or derive_task_id(project_id, instance_id, task_id, task_type),
+        project_id=project_id,
+        instance_id=instance_id,
+        task_id=task_id,
+        status=_string(fields, "Status", max_chars=MAX_ID_CHARS),
+        task_type=task_type,
+        url=_http_url(_string(fields, "URL", max_chars=MAX_URL_CHARS), "URL", required=False),
+        edit_info=_string(fields, "EditInfo", max_chars=MAX_TEXT_CHARS),
+        create_time=_int64(fields, "CreateTime"),
+        reserved=_string(fields, "Reserved", max_chars=MAX_TEXT_CHARS) if with_reserved else None,
+    )
+
+
+def parse_task_message(body: bytes) -> TaskMessage:
+    return task_message_from_fields(
+        match_fields(decode_object(body), _TASK_KEYS), with_reserved=False
+    )
+
+
+def parse_metadata_record(obj: dict[str, Any]) -> TaskMessage:
+    """One record of a service's metadata answer (SPEC §4)."""
+    return task_message_from_fields(match_fields(obj, _METADATA_KEYS), with_reserved=True)
+
+
+def parse_heartbeat(body: bytes) -> Heartbeat:
+    fields = match_fields(decode_object(body), _HEARTBEAT_KEYS)
+    url = _http_url(_string(fields, "url", max_chars=MAX_URL_CHARS), "url", required=True)
+    return Heartbeat(
+        url=url,
+        time=_int64(fields, "time"),
+        reserved=_string(fields, "reserved", max_chars=MAX_TEXT_CHARS),
+    )

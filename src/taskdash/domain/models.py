@@ -1,0 +1,219 @@
+"""Domain records: tasks, services, users, history, dead letters (no I/O here)."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+UNCLAIMED = "待领取"
+CLAIMED = "已领取"
+DEFAULT_FINISHED_STATUSES: tuple[str, ...] = ("已完成",)
+
+COMPAT_TASK_KEYS: tuple[str, ...] = (
+    "ID",
+    "ProjectID",
+    "InstanceID",
+    "TaskID",
+    "TaskType",
+    "URL",
+    "Status",
+    "CreateTime",
+    "User",
+    "Checker",
+    "Group",
+    "Reserved",
+)
+
+
+class Role(enum.IntEnum):
+    """Roles in increasing power; each has the rights of the ones before it."""
+
+    ANNOTATOR = 1
+    CHECKER = 2
+    MANAGER = 3
+    ADMIN = 4
+
+    @classmethod
+    def parse(cls, name: str) -> Role:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown role {name!r}") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class StatusSource(enum.IntEnum):
+    """Who set a task's stored status: a register yields to any update."""
+
+    REGISTER = 0
+    UPDATE = 1
+
+
+def derive_task_id(project_id: str, instance_id: str, task_id: str, task_type: str) -> str:
+    """The seed's task ID: md5 of the plain UTF-8 concatenation, lower-case hex."""
+    raw = (project_id + instance_id + task_id + task_type).encode("utf-8")
+    return hashlib.md5(raw, usedforsecurity=False).hexdigest()
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of an absolute URL, lower-cased, default port dropped; '' if none."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 443 if scheme == "https" else 80
+    suffix = f":{port}" if port is not None and port != default_port else ""
+    return f"{scheme}://{host}{suffix}"
+
+
+def normalise_service_url(url: str) -> str:
+    """The key a service is stored under: its origin plus its path without trailing slashes."""
+    origin = url_origin(url)
+    if not origin:
+        return ""
+    path = urlsplit(url.strip()).path.rstrip("/")
+    return origin + path
+
+
+@dataclass(slots=True)
+class Task:
+    """A task as TaskDash stores it (the seed's TaskManagement plus bookkeeping)."""
+
+    id: str
+    project_id: str
+    instance_id: str
+    task_id: str
+    type: str
+    url: str = ""
+    status: str = UNCLAIMED
+    time: int = 0
+    user: str = ""
+    checker: str = ""
+    group: str = ""
+    reserved: str = ""
+    edit_info: str = ""
+    origin: str = ""
+    claimed_at: float | None = None
+    updated_at: float = 0.0
+    status_ts: int = 0
+    status_src: StatusSource = StatusSource.REGISTER
+    fields_ts: int = 0
+    rev: int = 0
+
+    def to_compat(self) -> dict[str, str | int]:
+        """The seed's 12-key JSON shape."""
+        return {
+            "ID": self.id,
+            "ProjectID": self.project_id,
+            "InstanceID": self.instance_id,
+            "TaskID": self.task_id,
+            "TaskType": self.type,
+            "URL": self.url,
+            "Status": self.status,
+            "CreateTime": self.time,
+            "User": self.user,
+            "Checker": self.checker,
+            "Group": self.group,
+            "Reserved": self.reserved,
+        }
+
+
+@dataclass(slots=True)
+class Service:
+    """A registered task service and its health."""
+
+    url: str
+    name: str = ""
+    reserved: str = ""
+    origin: str = ""
+    registered_ts: int = 0
+    last_beat_ts: int = 0
+    last_beat_time: int = 0
+    beat_reserved: str = ""
+    online: bool = True
+    clock_skew: bool = False
+    health_changed_at: float = 0.0
+    metadata_error: str = ""
+    metadata_synced_at: float = 0.0
+
+
+@dataclass(slots=True)
+class User:
+    """An account; `group` is the one group the user works in ('' for none)."""
+
+    name: str
+    role: Role
+    password_hash: str
+    group: str = ""
+    disabled: bool = False
+    lang: str = "zh"
+    created_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Session:
+    """A server-side login session; only the hash of its token is stored."""
+
+    token_hash: str
+    user: str
+    created_at: float
+    expires_at: float
+
+
+@dataclass(slots=True)
+class TaskEvent:
+    """One line of a task's history: who did what, when, from what to what."""
+
+    task_id: str
+    at: float
+    actor: str
+    action: str
+    from_status: str = ""
+    to_status: str = ""
+    from_user: str = ""
+    to_user: str = ""
+    detail: str = ""
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class DeadLetter:
+    """A message that could not be applied, kept with the reason."""
+
+    topic: str
+    body: bytes
+    reason: str
+    attempts: int
+    at: float
+    key: str = ""
+    id: str = ""
+
+
+@dataclass(slots=True)
+class TaskQuery:
+    """Filters and page of a task list; every combination is served by an index."""
+
+    status: str | None = None
+    user: str | None = None
+    checker: str | None = None
+    group: str | None = None
+    groups: tuple[str, ...] | None = None
+    type: str | None = None
+    project_id: str | None = None
+    exclude_origins: tuple[str, ...] = ()
+    newest_first: bool = False
+    limit: int = 50
+    after: tuple[int, str] | None = None
+    offset: int = 0

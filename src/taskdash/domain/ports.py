@@ -1,0 +1,189 @@
+"""The store port: what every backend (SQLite, MongoDB) implements, checked by one contract suite.
+
+Every state change that races between instances is one atomic conditional write in the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
+from taskdash.domain.models import (
+    DeadLetter,
+    Service,
+    Session,
+    Task,
+    TaskEvent,
+    TaskQuery,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskMessageEnvelope:
+    """A parsed task message with its publish timestamp (ns) and topic kind."""
+
+    kind: Literal["register", "update"]
+    message: TaskMessage
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRules:
+    """What a claim checks besides the task itself."""
+
+    user: str
+    user_group: str
+    max_claims: int
+    finished_statuses: tuple[str, ...]
+    offline_origins: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignChange:
+    """Fields an assignment sets; None leaves a field as it is, '' clears it."""
+
+    user: str | None = None
+    checker: str | None = None
+    group: str | None = None
+
+
+class TaskRepo(Protocol):
+    async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
+        """Merge the messages in one durable write; returns how many tasks changed."""
+        ...
+
+    async def get(self, task_id: str) -> Task | None: ...
+
+    async def find(self, query: TaskQuery) -> list[Task]: ...
+
+    async def claim(self, *, task_id: str, rules: ClaimRules, now: float) -> Task:
+        """Raises TaskNotFound, TaskNotClaimable or ClaimLimitReached."""
+        ...
+
+    async def claim_next(
+        self,
+        *,
+        rules: ClaimRules,
+        task_type: str | None,
+        project_id: str | None,
+        now: float,
+    ) -> Task:
+        """Claim the oldest claimable task; raises NothingToClaim or ClaimLimitReached."""
+        ...
+
+    async def release(
+        self, *, task_id: str, holder: str | None, actor: str, action: str, now: float
+    ) -> Task:
+        """Return a task to 待领取; with `holder` only if that user holds it while 已领取."""
+        ...
+
+    async def assign(
+        self, *, task_id: str, change: AssignChange, actor: str, now: float
+    ) -> Task: ...
+
+    async def expire_claims(self, *, claimed_before: float, now: float, limit: int) -> list[Task]:
+        """Release claims older than `claimed_before`, each with its own conditional write."""
+        ...
+
+    async def count_unfinished(
+        self, *, users: Sequence[str], finished: Sequence[str]
+    ) -> dict[str, int]: ...
+
+    async def count_by_origin(self) -> dict[str, dict[str, int]]:
+        """Per service origin: total, unclaimed and claimed task counts."""
+        ...
+
+    async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]: ...
+
+
+class ServiceRepo(Protocol):
+    async def register(self, reg: ServiceRegistration, *, ts_ns: int, now: float) -> Service: ...
+
+    async def record_heartbeat(
+        self, hb: Heartbeat, *, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
+    ) -> Service | None:
+        """Apply a heartbeat to the service it belongs to; None for an unknown source."""
+        ...
+
+    async def all(self) -> list[Service]: ...
+
+    async def sweep_health(self, *, now: float, timeout_s: float) -> list[Service]:
+        """Mark services whose last beat is too old offline; returns those that changed."""
+        ...
+
+    async def unknown_heartbeats(self) -> dict[str, int]: ...
+
+
+class AccountRepo(Protocol):
+    async def add_user(self, user: User) -> None:
+        """Raises BadRequest when the name is taken."""
+        ...
+
+    async def get_user(self, name: str) -> User | None: ...
+
+    async def list_users(self) -> list[User]: ...
+
+    async def update_user(
+        self,
+        name: str,
+        *,
+        password_hash: str | None = None,
+        role: int | None = None,
+        group: str | None = None,
+        disabled: bool | None = None,
+        lang: str | None = None,
+    ) -> User: ...
+
+    async def add_session(self, session: Session) -> None: ...
+
+    async def get_session(self, token_hash: str, *, now: float) -> Session | None: ...
+
+    async def delete_session(self, token_hash: str) -> None: ...
+
+    async def delete_user_sessions(self, user: str) -> None: ...
+
+    async def purge_sessions(self, *, now: float) -> int: ...
+
+    async def note_login_failure(self, key: str, *, now: float, window_s: float) -> int:
+        """Count a failed login for `key` in the current window; returns the count."""
+        ...
+
+    async def login_failures(self, key: str, *, now: float, window_s: float) -> int: ...
+
+    async def clear_login_failures(self, key: str) -> None: ...
+
+
+class DeadLetterRepo(Protocol):
+    async def add(self, letters: Sequence[DeadLetter]) -> None: ...
+
+    async def recent(self, *, limit: int, before_id: str | None) -> list[DeadLetter]: ...
+
+    async def count(self) -> int: ...
+
+
+class Store(Protocol):
+    """A store backend; an async context manager opened once by the app's lifespan."""
+
+    @property
+    def tasks(self) -> TaskRepo: ...
+
+    @property
+    def services(self) -> ServiceRepo: ...
+
+    @property
+    def accounts(self) -> AccountRepo: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterRepo: ...
+
+    @property
+    def url(self) -> str: ...
+
+    async def ping(self) -> None:
+        """Raise StoreReadError when the store cannot answer."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,246 @@
+"""Pure rules: merging service messages into tasks, claimability, assignment strategies.
+
+Merging is commutative and idempotent so that any arrival order of the same messages, with
+duplicates, ends in the state of applying them in publish order (SPEC §3):
+- service-owned fields follow the newest message (ties broken by content, so order never matters);
+- a status set by a taskRegister yields to any update; of several registers the oldest decides
+  (in publish order it is the one that created the task);
+- an update's status applies only if newer than the one that set the stored status.
+TaskDash's own changes (claim, release, expiry, assign) are updates published when they happen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from taskdash.domain.events import TaskMessage
+from taskdash.domain.models import (
+    CLAIMED,
+    UNCLAIMED,
+    StatusSource,
+    Task,
+    url_origin,
+)
+from taskdash.domain.ports import AssignChange
+
+MessageKind = Literal["register", "update"]
+AssignStrategy = Literal["round_robin", "least_loaded"]
+
+
+def _fields_key(msg: TaskMessage) -> tuple[str, ...]:
+    return (
+        msg.project_id,
+        msg.instance_id,
+        msg.task_id,
+        msg.task_type,
+        msg.url,
+        msg.edit_info,
+        str(msg.create_time),
+        msg.reserved or "",
+    )
+
+
+def _task_fields_key(task: Task) -> tuple[str, ...]:
+    return (
+        task.project_id,
+        task.instance_id,
+        task.task_id,
+        task.type,
+        task.url,
+        task.edit_info,
+        str(task.time),
+        task.reserved,
+    )
+
+
+def new_task_from_message(msg: TaskMessage, *, kind: MessageKind, ts_ns: int, now: float) -> Task:
+    """The task a first message creates."""
+    status = msg.status or UNCLAIMED
+    return Task(
+        id=msg.id,
+        project_id=msg.project_id,
+        instance_id=msg.instance_id,
+        task_id=msg.task_id,
+        type=msg.task_type,
+        url=msg.url,
+        status=status,
+        time=msg.create_time,
+        reserved=msg.reserved or "",
+        edit_info=msg.edit_info,
+        origin=url_origin(msg.url),
+        updated_at=now,
+        status_ts=ts_ns,
+        status_src=StatusSource.REGISTER if kind == "register" else StatusSource.UPDATE,
+        fields_ts=ts_ns,
+        rev=1,
+    )
+
+
+def merge_task_message(
+    current: Task | None, msg: TaskMessage, *, kind: MessageKind, ts_ns: int, now: float
+) -> Task | None:
+    """The task after applying `msg` published at `ts_ns`; None when nothing changes."""
+    if current is None:
+        return new_task_from_message(msg, kind=kind, ts_ns=ts_ns, now=now)
+    task = dataclasses.replace(current)
+    changed = False
+    if (ts_ns, _fields_key(msg)) > (current.fields_ts, _task_fields_key(current)):
+        reserved = current.reserved if msg.reserved is None else msg.reserved
+        new_values = (
+            msg.project_id,
+            msg.instance_id,
+            msg.task_id,
+            msg.task_type,
+            msg.url,
+            msg.edit_info,
+            msg.create_time,
+            reserved,
+        )
+        old_values = (
+            task.project_id,
+            task.instance_id,
+            task.task_id,
+            task.type,
+            task.url,
+            task.edit_info,
+            task.time,
+            task.reserved,
+        )
+        if new_values != old_values or ts_ns != current.fields_ts:
+            (
+                task.project_id,
+                task.instance_id,
+                task.task_id,
+                task.type,
+                task.url,
+                task.edit_info,
+                task.time,
+                task.reserved,
+            ) = new_values
+            task.origin = url_origin(msg.url)
+            task.fields_ts = ts_ns
+            changed = True
+    status = msg.status or UNCLAIMED
+    if kind == "update":
+        if current.status_src == StatusSource.REGISTER or (ts_ns, status) > (
+            current.status_ts,
+            current.status,
+        ):
+            changed |= _set_status(task, status, ts_ns, StatusSource.UPDATE)
+    elif current.status_src == StatusSource.REGISTER and (ts_ns, status) < (
+        current.status_ts,
+        current.status,
+    ):
+        changed |= _set_status(task, status, ts_ns, StatusSource.REGISTER)
+    if not changed:
+        return None
+    task.updated_at = now
+    task.rev = current.rev + 1
+    return task
+
+
+def _set_status(task: Task, status: str, ts_ns: int, src: StatusSource) -> bool:
+    if (task.status, task.status_ts, task.status_src) == (status, ts_ns, src):
+        return False
+    task.status, task.status_ts, task.status_src = status, ts_ns, src
+    return True
+
+
+def is_finished(status: str, finished_statuses: Iterable[str]) -> bool:
+    return status in finished_statuses
+
+
+def claim_refusal(task: Task, *, user_group: str, offline_origins: Iterable[str]) -> str | None:
+    """Why `task` cannot be claimed by a user of `user_group`, or None when it can."""
+    if task.user:
+        return "task already has a user"
+    if task.status != UNCLAIMED:
+        return f"task status is {task.status}"
+    if task.group and task.group != user_group:
+        return "task belongs to another group"
+    if task.origin and task.origin in set(offline_origins):
+        return "task's service is offline"
+    return None
+
+
+def plan_assignment(
+    task_ids: Sequence[str],
+    *,
+    members: Sequence[str],
+    strategy: AssignStrategy,
+    load: dict[str, int],
+) -> dict[str, str]:
+    """Spread `task_ids` over `members`: in turn, or each to whoever holds least so far."""
+    if not members:
+        return {}
+    ordered = sorted(members)
+    plan: dict[str, str] = {}
+    if strategy == "round_robin":
+        for index, task_id in enumerate(task_ids):
+            plan[task_id] = ordered[index % len(ordered)]
+        return plan
+    counts = {member: load.get(member, 0) for member in ordered}
+    for task_id in task_ids:
+        member = min(ordered, key=lambda name: (counts[name], name))
+        plan[task_id] = member
+        counts[member] += 1
+    return plan
+
+
+def status_ts_of(now: float) -> int:
+    """TaskDash's own changes count as updates published at `now` (seconds → ns)."""
+    return int(now * 1_000_000_000)
+
+
+def claimed(task: Task, *, user: str, now: float) -> Task:
+    """The task once `user` has claimed it."""
+    return dataclasses.replace(
+        task,
+        user=user,
+        status=CLAIMED,
+        claimed_at=now,
+        status_ts=status_ts_of(now),
+        status_src=StatusSource.UPDATE,
+    )
+
+
+def released(task: Task, *, now: float) -> Task:
+    """The task returned to 待领取 with no user."""
+    return dataclasses.replace(
+        task,
+        user="",
+        status=UNCLAIMED,
+        claimed_at=None,
+        status_ts=status_ts_of(now),
+        status_src=StatusSource.UPDATE,
+    )
+
+
+def assigned(task: Task, change: AssignChange, *, now: float) -> Task | None:
+    """The task after a manager's assignment; None when it changes nothing.
+
+    Giving an unclaimed task a user claims it for them; taking the user off a claimed task
+    returns it to 待领取.
+    """
+    after = dataclasses.replace(task)
+    if change.checker is not None:
+        after.checker = change.checker
+    if change.group is not None:
+        after.group = change.group
+    if change.user is not None and change.user != task.user:
+        if change.user and task.status == UNCLAIMED:
+            after = claimed(after, user=change.user, now=now)
+        elif not change.user and task.status == CLAIMED:
+            after = released(after, now=now)
+        else:
+            after.user = change.user
+    if (after.user, after.checker, after.group, after.status) == (
+        task.user,
+        task.checker,
+        task.group,
+        task.status,
+    ):
+        return None
+    return after

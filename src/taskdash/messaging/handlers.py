@@ -1,0 +1,133 @@
+"""Topic → handler routing: the one entry point that the NSQ consumer and HTTP ingest both call.
+
+A batch is parsed message by message; what cannot be parsed goes to dead letters with the
+reason; what can is applied in as few durable writes as possible. A store failure propagates so
+that the transport can retry (NSQ REQ, HTTP 503): nothing is acknowledged before it is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+
+from taskdash.domain.errors import InvalidMessage
+from taskdash.domain.events import (
+    Heartbeat,
+    ServiceRegistration,
+    parse_heartbeat,
+    parse_service_registration,
+    parse_task_message,
+)
+from taskdash.domain.models import DeadLetter
+from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = Counter("taskdash_messages_total", "Messages handled", ["topic", "outcome"])
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One message body with the topic it came on and its publish time (ns since the epoch)."""
+
+    topic: str
+    body: bytes
+    ts_ns: int
+    attempts: int = 1
+
+
+def dead_letter_key(message: InboundMessage) -> str:
+    """Identifies one published message, so a redelivery is dead-lettered only once."""
+    digest = hashlib.sha256(message.body)
+    digest.update(f"\0{message.topic}\0{message.ts_ns}".encode())
+    return digest.hexdigest()
+
+
+def to_dead_letter(message: InboundMessage, reason: str, *, now: float) -> DeadLetter:
+    return DeadLetter(
+        topic=message.topic,
+        body=message.body,
+        reason=reason,
+        attempts=message.attempts,
+        at=now,
+        key=dead_letter_key(message),
+    )
+
+
+class UnknownTopic(ValueError):
+    pass
+
+
+class MessageHandler:
+    """Applies batches of inbound messages to the store."""
+
+    def __init__(self, *, store: Store, settings: Settings) -> None:
+        self._store = store
+        self._settings = settings
+        self._kinds = settings.topics
+
+    def kind_of(self, topic: str) -> str:
+        try:
+            return self._kinds[topic]
+        except KeyError:
+            raise UnknownTopic(f"unknown topic {topic!r}") from None
+
+    async def handle_batch(self, messages: Sequence[InboundMessage]) -> None:
+        """Apply every message durably, or raise (StoreWriteError) having acknowledged none."""
+        now = time.time()
+        tasks: list[TaskMessageEnvelope] = []
+        services: list[tuple[ServiceRegistration, int]] = []
+        beats: list[tuple[Heartbeat, int]] = []
+        dead: list[DeadLetter] = []
+        applied_topics: list[str] = []
+        for message in messages:
+            kind = self.kind_of(message.topic)
+            try:
+                if kind == "serviceRegister":
+                    services.append((parse_service_registration(message.body), message.ts_ns))
+                elif kind == "heartBeat":
+                    beats.append((parse_heartbeat(message.body), message.ts_ns))
+                else:
+                    tasks.append(
+                        TaskMessageEnvelope(
+                            kind="register" if kind == "taskRegister" else "update",
+                            message=parse_task_message(message.body),
+                            ts_ns=message.ts_ns,
+                        )
+                    )
+            except InvalidMessage as exc:
+                dead.append(to_dead_letter(message, str(exc), now=now))
+            else:
+                applied_topics.append(message.topic)
+        # Services first, so that heartbeats and tasks in the same batch find them.
+        for reg, ts_ns in services:
+            await self._store.services.register(reg, ts_ns=ts_ns, now=now)
+        if tasks:
+            await self._store.tasks.apply_messages(tasks, now=now)
+        for beat, ts_ns in beats:
+            await self._store.services.record_heartbeat(
+                beat,
+                ts_ns=ts_ns,
+                now=now,
+                timeout_s=self._settings.heartbeat_timeout_s,
+                max_skew_s=self._settings.max_clock_skew_s,
+            )
+        if dead:
+            await self._store.dead_letters.add(dead)
+            for letter in dead:
+                logger.warning("dead letter on %s: %s", letter.topic, letter.reason)
+        for letter in dead:
+            MESSAGES.labels(letter.topic, "dead").inc()
+        for topic in applied_topics:
+            MESSAGES.labels(topic, "ok").inc()
+
+    async def dead_letter(self, message: InboundMessage, reason: str) -> None:
+        """Keep a message that failed too often; it is never silently dropped."""
+        await self._store.dead_letters.add([to_dead_letter(message, reason, now=time.time())])
+        MESSAGES.labels(message.topic, "dead").inc()

@@ -1,0 +1,90 @@
+"""nsqd-compatible HTTP ingest: `POST /pub?topic=` and `POST /mpub?topic=` behind a token.
+
+Bodies go through the same handlers as NSQ messages; "OK" is answered only after they are
+durably stored (or dead-lettered). Off when no ingest token is set.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+
+from taskdash.domain.errors import TaskDashError
+from taskdash.messaging.handlers import InboundMessage, MessageHandler, UnknownTopic
+
+router = APIRouter(tags=["ingest"])
+
+MAX_MPUB_BYTES = 5 * 1024 * 1024
+MAX_MPUB_MESSAGES = 10_000
+
+
+def _refuse(status: int, text: str) -> PlainTextResponse:
+    # nsqd answers errors as plain text such as "TOPIC_MISSING"; we do the same.
+    return PlainTextResponse(text, status_code=status)
+
+
+def _authorised(request: Request) -> bool:
+    token: str = request.app.state.settings.ingest_token
+    given = request.headers.get("authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+async def _ingest(request: Request, bodies: list[bytes], topic: str) -> PlainTextResponse:
+    handler: MessageHandler = request.app.state.message_handler
+    received_ns = time.time_ns()
+    # One receipt time per request; line order inside an mpub is its publish order.
+    messages = [
+        InboundMessage(topic=topic, body=body, ts_ns=received_ns + index)
+        for index, body in enumerate(bodies)
+    ]
+    try:
+        await handler.handle_batch(messages)
+    except TaskDashError as exc:
+        return _refuse(503, f"E_STORE_FAILED {exc.detail or exc.errmsg}")
+    return PlainTextResponse("OK")
+
+
+async def _checked(request: Request, topic: str | None) -> PlainTextResponse | None:
+    if not request.app.state.settings.ingest_token:
+        return _refuse(404, "HTTP ingest is off (set TASKDASH_INGEST_TOKEN)")
+    if not _authorised(request):
+        return _refuse(401, "UNAUTHORIZED")
+    if not topic:
+        return _refuse(400, "TOPIC_MISSING")
+    try:
+        request.app.state.message_handler.kind_of(topic)
+    except UnknownTopic:
+        return _refuse(400, "INVALID_TOPIC")
+    return None
+
+
+@router.post("/pub")
+async def pub(request: Request, topic: str | None = None) -> PlainTextResponse:
+    """Publish one message body, as nsqd's /pub."""
+    refused = await _checked(request, topic)
+    if refused:
+        return refused
+    body = await request.body()
+    if not body:
+        return _refuse(400, "MSG_EMPTY")
+    return await _ingest(request, [body], topic or "")
+
+
+@router.post("/mpub")
+async def mpub(request: Request, topic: str | None = None) -> PlainTextResponse:
+    """Publish newline-separated message bodies, as nsqd's /mpub."""
+    refused = await _checked(request, topic)
+    if refused:
+        return refused
+    body = await request.body()
+    if len(body) > MAX_MPUB_BYTES:
+        return _refuse(413, "BODY_TOO_BIG")
+    bodies = [line for line in body.split(b"\n") if line.strip()]
+    if not bodies:
+        return _refuse(400, "MSG_EMPTY")
+    if len(bodies) > MAX_MPUB_MESSAGES:
+        return _refuse(413, "TOO_MANY_MESSAGES")
+    return await _ingest(request, bodies, topic or "")

@@ -1,0 +1,87 @@
+"""Settings from TASKDASH_* environment variables and matching command-line flags."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from taskdash.domain.models import DEFAULT_FINISHED_STATUSES
+
+# Lists come from the environment as comma-separated text, not JSON.
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; built once in cli.py and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="TASKDASH_", extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    store_url: str = "sqlite:///./data/taskdash.db"
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    ingest_token: str = ""
+    topic_service_register: str = "serviceRegister"
+    topic_task_register: str = "taskRegister"
+    topic_update_status: str = "updateStatus"
+    topic_heartbeat: str = "heartBeat"
+    events_topic: str = "taskEvents"
+    nsq_channel: str = "taskdash"
+    nsqd_tcp_addresses: CommaList = []
+    nsqlookupd_http_addresses: CommaList = []
+    nsq_max_in_flight: int = Field(200, ge=1)
+    nsq_max_attempts: int = Field(5, ge=1)
+
+    heartbeat_timeout_s: float = Field(90.0, gt=0)
+    max_clock_skew_s: float = Field(300.0, ge=0)
+    health_sweep_interval_s: float = Field(10.0, gt=0)
+    claim_ttl_s: float = Field(7200.0, ge=0)
+    claim_sweep_interval_s: float = Field(30.0, gt=0, le=60)
+    max_claims_per_user: int = Field(10, ge=0)
+    finished_statuses: CommaList = list(DEFAULT_FINISHED_STATUSES)
+
+    metadata_sync_interval_s: float = Field(60.0, gt=0)
+    metadata_path: str = "taskMetadata"
+    metadata_method: Literal["GET", "POST"] = "GET"
+    metadata_timeout_s: float = Field(5.0, gt=0)
+
+    session_ttl_s: float = Field(43200.0, gt=0)
+    cookie_secure: bool = False
+    allowed_origins: CommaList = []
+    login_max_failures_per_user: int = Field(5, ge=1)
+    login_max_failures_per_address: int = Field(20, ge=1)
+    login_failure_window_s: float = Field(300.0, gt=0)
+
+    @field_validator("store_url")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if not (value.startswith("sqlite:///") or value.startswith("mongodb://")):
+            raise ValueError("must start with sqlite:/// or mongodb://")
+        return value
+
+    @field_validator(
+        "nsqd_tcp_addresses",
+        "nsqlookupd_http_addresses",
+        "finished_statuses",
+        "allowed_origins",
+        mode="before",
+    )
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Topic name -> kind of message it carries."""
+        return {
+            self.topic_service_register: "serviceRegister",
+            self.topic_task_register: "taskRegister",
+            self.topic_update_status: "updateStatus",
+            self.topic_heartbeat: "heartBeat",
+        }

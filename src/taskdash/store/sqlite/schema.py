@@ -1,0 +1,164 @@
+"""SQLite schema and its versioned migrations (PRAGMA user_version)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Each entry moves the schema from version N to N+1; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE tasks (
+        _id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        url TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        time INTEGER NOT NULL DEFAULT 0,
+        user TEXT NOT NULL DEFAULT '',
+        checker TEXT NOT NULL DEFAULT '',
+        "group" TEXT NOT NULL DEFAULT '',
+        reserved TEXT NOT NULL DEFAULT '',
+        edit_info TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL DEFAULT '',
+        claimed_at REAL,
+        updated_at REAL NOT NULL,
+        status_ts INTEGER NOT NULL,
+        status_src INTEGER NOT NULL,
+        fields_ts INTEGER NOT NULL,
+        rev INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX tasks_unclaimed ON tasks (status, user, time, _id);
+    CREATE INDEX tasks_status ON tasks (status, time, _id);
+    CREATE INDEX tasks_user ON tasks (user, time, _id);
+    CREATE INDEX tasks_user_status ON tasks (user, status);
+    CREATE INDEX tasks_checker ON tasks (checker, time, _id);
+    CREATE INDEX tasks_group ON tasks ("group", time, _id);
+    CREATE INDEX tasks_type ON tasks (type, time, _id);
+    CREATE INDEX tasks_project ON tasks (project_id, time, _id);
+    CREATE INDEX tasks_time ON tasks (time, _id);
+    CREATE INDEX tasks_claimed ON tasks (status, claimed_at);
+    CREATE INDEX tasks_origin ON tasks (origin, status);
+
+    CREATE TABLE services (
+        _id TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        reserved TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL,
+        registered_ts INTEGER NOT NULL,
+        last_beat_ts INTEGER NOT NULL DEFAULT 0,
+        last_beat_time INTEGER NOT NULL DEFAULT 0,
+        beat_reserved TEXT NOT NULL DEFAULT '',
+        online INTEGER NOT NULL DEFAULT 1,
+        clock_skew INTEGER NOT NULL DEFAULT 0,
+        health_changed_at REAL NOT NULL DEFAULT 0,
+        metadata_error TEXT NOT NULL DEFAULT '',
+        metadata_synced_at REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX services_origin ON services (origin);
+
+    CREATE TABLE heartbeats (
+        _id TEXT PRIMARY KEY,
+        time INTEGER NOT NULL,
+        reserved TEXT NOT NULL DEFAULT '',
+        ts INTEGER NOT NULL,
+        service TEXT NOT NULL DEFAULT '',
+        count INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE task_metadata (
+        _id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        url TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT '',
+        time INTEGER NOT NULL DEFAULT 0,
+        reserved TEXT NOT NULL DEFAULT '',
+        service TEXT NOT NULL DEFAULT '',
+        fetched_at REAL NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role INTEGER NOT NULL,
+        password_hash TEXT NOT NULL,
+        "group" TEXT NOT NULL DEFAULT '',
+        disabled INTEGER NOT NULL DEFAULT 0,
+        lang TEXT NOT NULL DEFAULT 'zh',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX users_group ON users ("group");
+
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user);
+    CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+    CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        window_start REAL NOT NULL
+    );
+
+    CREATE TABLE task_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_status TEXT NOT NULL DEFAULT '',
+        to_status TEXT NOT NULL DEFAULT '',
+        from_user TEXT NOT NULL DEFAULT '',
+        to_user TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX task_events_task ON task_events (task_id, seq);
+
+    CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL,
+        body BLOB NOT NULL,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        at REAL NOT NULL
+    );
+
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; refuses a database newer than this code."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema version {version} is newer than this TaskDash "
+                f"({SCHEMA_VERSION}); upgrade TaskDash"
+            )
+        for index in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[index].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={index + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION

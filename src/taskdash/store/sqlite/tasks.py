@@ -1,0 +1,397 @@
+"""SQLite task repository: merges, lists, and claims as single write transactions."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from taskdash.domain import rules as domain_rules
+from taskdash.domain.errors import (
+    ClaimLimitReached,
+    Forbidden,
+    NothingToClaim,
+    TaskNotClaimable,
+    TaskNotFound,
+)
+from taskdash.domain.models import (
+    CLAIMED,
+    UNCLAIMED,
+    StatusSource,
+    Task,
+    TaskEvent,
+    TaskQuery,
+)
+from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
+from taskdash.store.sqlite.db import SqliteDb
+
+COLUMNS = (
+    "_id",
+    "project_id",
+    "instance_id",
+    "task_id",
+    "type",
+    "url",
+    "status",
+    "time",
+    "user",
+    "checker",
+    '"group"',
+    "reserved",
+    "edit_info",
+    "origin",
+    "claimed_at",
+    "updated_at",
+    "status_ts",
+    "status_src",
+    "fields_ts",
+    "rev",
+)
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks"
+_UPSERT = (
+    f"INSERT INTO tasks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT(_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+)
+
+
+_TASK_FIELDS = tuple(field.name for field in dataclasses.fields(Task))
+
+
+def row_to_task(row: sqlite3.Row | tuple[Any, ...]) -> Task:
+    task = Task(**dict(zip(_TASK_FIELDS, tuple(row), strict=True)))
+    task.status_src = StatusSource(task.status_src)
+    return task
+
+
+def task_to_row(task: Task) -> tuple[Any, ...]:
+    return (
+        task.id,
+        task.project_id,
+        task.instance_id,
+        task.task_id,
+        task.type,
+        task.url,
+        task.status,
+        task.time,
+        task.user,
+        task.checker,
+        task.group,
+        task.reserved,
+        task.edit_info,
+        task.origin,
+        task.claimed_at,
+        task.updated_at,
+        task.status_ts,
+        int(task.status_src),
+        task.fields_ts,
+        task.rev,
+    )
+
+
+def _get(conn: sqlite3.Connection, task_id: str) -> Task | None:
+    row = conn.execute(f"{_SELECT} WHERE _id = ?", (task_id,)).fetchone()
+    return row_to_task(row) if row else None
+
+
+def _save(conn: sqlite3.Connection, task: Task) -> None:
+    conn.execute(_UPSERT, task_to_row(task))
+
+
+def record_event(conn: sqlite3.Connection, event: TaskEvent) -> None:
+    conn.execute(
+        "INSERT INTO task_events (task_id, at, actor, action, from_status, to_status,"
+        " from_user, to_user, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event.task_id,
+            event.at,
+            event.actor,
+            event.action,
+            event.from_status,
+            event.to_status,
+            event.from_user,
+            event.to_user,
+            event.detail,
+        ),
+    )
+
+
+def _change(
+    conn: sqlite3.Connection,
+    before: Task,
+    after: Task,
+    *,
+    actor: str,
+    action: str,
+    now: float,
+    detail: str = "",
+) -> Task:
+    """Write `after` only if the row is still at `before.rev`, and record the change."""
+    after.rev = before.rev + 1
+    after.updated_at = now
+    cursor = conn.execute(
+        f"UPDATE tasks SET ({', '.join(COLUMNS[1:])}) = ({', '.join('?' * (len(COLUMNS) - 1))})"
+        " WHERE _id = ? AND rev = ?",
+        (*task_to_row(after)[1:], before.id, before.rev),
+    )
+    if cursor.rowcount != 1:
+        raise TaskNotClaimable("task changed meanwhile")
+    record_event(
+        conn,
+        TaskEvent(
+            task_id=before.id,
+            at=now,
+            actor=actor,
+            action=action,
+            from_status=before.status,
+            to_status=after.status,
+            from_user=before.user,
+            to_user=after.user,
+            detail=detail,
+        ),
+    )
+    return after
+
+
+def _unfinished_count(conn: sqlite3.Connection, user: str, finished: Sequence[str]) -> int:
+    marks = ", ".join("?" * len(finished))
+    where = f"user = ? AND status NOT IN ({marks})" if finished else "user = ?"
+    return int(
+        conn.execute(f"SELECT count(*) FROM tasks WHERE {where}", (user, *finished)).fetchone()[0]
+    )
+
+
+def _check_limit(conn: sqlite3.Connection, rules_: ClaimRules) -> None:
+    if rules_.max_claims and (
+        _unfinished_count(conn, rules_.user, rules_.finished_statuses) >= rules_.max_claims
+    ):
+        raise ClaimLimitReached(f"{rules_.user} holds {rules_.max_claims} unfinished tasks")
+
+
+def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
+    """SQL for one page of `query`; each filter set is served by one of the task indexes."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("status", query.status),
+        ("user", query.user),
+        ("checker", query.checker),
+        ('"group"', query.group),
+        ("type", query.type),
+        ("project_id", query.project_id),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.groups is not None:
+        where.append(f'"group" IN ({", ".join("?" * len(query.groups))})')
+        params.extend(query.groups)
+    if query.exclude_origins:
+        where.append(f"origin NOT IN ({', '.join('?' * len(query.exclude_origins))})")
+        params.extend(query.exclude_origins)
+    direction = "DESC" if query.newest_first else "ASC"
+    if query.after is not None:
+        where.append(f"(time, _id) {'<' if query.newest_first else '>'} (?, ?)")
+        params.extend(query.after)
+    sql = _SELECT
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY time {direction}, _id {direction} LIMIT ? OFFSET ?"
+    params.extend((query.limit, query.offset))
+    return sql, params
+
+
+class SqliteTaskRepo:
+    def __init__(self, db: SqliteDb) -> None:
+        self._db = db
+
+    async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
+        def apply(conn: sqlite3.Connection) -> int:
+            changed = 0
+            for env in envelopes:
+                current = _get(conn, env.message.id)
+                merged = domain_rules.merge_task_message(
+                    current, env.message, kind=env.kind, ts_ns=env.ts_ns, now=now
+                )
+                if merged is None:
+                    continue
+                _save(conn, merged)
+                changed += 1
+                if current is None or current.status != merged.status:
+                    record_event(
+                        conn,
+                        TaskEvent(
+                            task_id=merged.id,
+                            at=now,
+                            actor="service",
+                            action="create" if current is None else env.kind,
+                            from_status=current.status if current else "",
+                            to_status=merged.status,
+                        ),
+                    )
+            return changed
+
+        return await self._db.write(apply)
+
+    async def get(self, task_id: str) -> Task | None:
+        return await self._db.read(lambda conn: _get(conn, task_id))
+
+    async def find(self, query: TaskQuery) -> list[Task]:
+        sql, params = build_list_sql(query)
+        return await self._db.read(
+            lambda conn: [row_to_task(r) for r in conn.execute(sql, params).fetchall()]
+        )
+
+    async def claim(self, *, task_id: str, rules: ClaimRules, now: float) -> Task:
+        def claim(conn: sqlite3.Connection) -> Task:
+            task = _get(conn, task_id)
+            if task is None:
+                raise TaskNotFound(task_id)
+            refusal = domain_rules.claim_refusal(
+                task, user_group=rules.user_group, offline_origins=rules.offline_origins
+            )
+            if refusal:
+                raise TaskNotClaimable(refusal)
+            _check_limit(conn, rules)
+            return _change(
+                conn,
+                task,
+                domain_rules.claimed(task, user=rules.user, now=now),
+                actor=rules.user,
+                action="claim",
+                now=now,
+            )
+
+        return await self._db.write(claim)
+
+    async def claim_next(
+        self,
+        *,
+        rules: ClaimRules,
+        task_type: str | None,
+        project_id: str | None,
+        now: float,
+    ) -> Task:
+        query = TaskQuery(
+            status=UNCLAIMED,
+            user="",
+            type=task_type,
+            project_id=project_id,
+            groups=("", rules.user_group) if rules.user_group else ("",),
+            exclude_origins=rules.offline_origins,
+            limit=1,
+        )
+        sql, params = build_list_sql(query)
+
+        def claim_next(conn: sqlite3.Connection) -> Task:
+            row = conn.execute(sql, params).fetchone()
+            if row is None:
+                raise NothingToClaim()
+            _check_limit(conn, rules)
+            task = row_to_task(row)
+            return _change(
+                conn,
+                task,
+                domain_rules.claimed(task, user=rules.user, now=now),
+                actor=rules.user,
+                action="claim",
+                now=now,
+            )
+
+        return await self._db.write(claim_next)
+
+    async def release(
+        self, *, task_id: str, holder: str | None, actor: str, action: str, now: float
+    ) -> Task:
+        def release(conn: sqlite3.Connection) -> Task:
+            task = _get(conn, task_id)
+            if task is None:
+                raise TaskNotFound(task_id)
+            if holder is not None:
+                if task.user != holder:
+                    raise Forbidden("only the holder or a manager can release a task")
+                if task.status != CLAIMED:
+                    raise TaskNotClaimable(f"task status is {task.status}, not {CLAIMED}")
+            elif not task.user:
+                raise TaskNotClaimable("task has no user")
+            released = domain_rules.released(task, now=now)
+            return _change(conn, task, released, actor=actor, action=action, now=now)
+
+        return await self._db.write(release)
+
+    async def assign(self, *, task_id: str, change: AssignChange, actor: str, now: float) -> Task:
+        def assign(conn: sqlite3.Connection) -> Task:
+            task = _get(conn, task_id)
+            if task is None:
+                raise TaskNotFound(task_id)
+            after = domain_rules.assigned(task, change, now=now)
+            if after is None:
+                return task
+            parts = [
+                f"{k}={v}"
+                for k, v in (
+                    ("user", change.user),
+                    ("checker", change.checker),
+                    ("group", change.group),
+                )
+                if v is not None
+            ]
+            return _change(
+                conn, task, after, actor=actor, action="assign", now=now, detail=", ".join(parts)
+            )
+
+        return await self._db.write(assign)
+
+    async def expire_claims(self, *, claimed_before: float, now: float, limit: int) -> list[Task]:
+        def expire(conn: sqlite3.Connection) -> list[Task]:
+            rows = conn.execute(
+                f"{_SELECT} WHERE status = ? AND claimed_at < ? ORDER BY claimed_at LIMIT ?",
+                (CLAIMED, claimed_before, limit),
+            ).fetchall()
+            expired = []
+            for row in rows:
+                task = row_to_task(row)
+                if not task.user:
+                    continue
+                released = domain_rules.released(task, now=now)
+                expired.append(
+                    _change(conn, task, released, actor="system", action="expire", now=now)
+                )
+            return expired
+
+        return await self._db.write(expire)
+
+    async def count_unfinished(
+        self, *, users: Sequence[str], finished: Sequence[str]
+    ) -> dict[str, int]:
+        def count(conn: sqlite3.Connection) -> dict[str, int]:
+            return {user: _unfinished_count(conn, user, finished) for user in users}
+
+        return await self._db.read(count)
+
+    async def count_by_origin(self) -> dict[str, dict[str, int]]:
+        def count(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+            out: dict[str, dict[str, int]] = {}
+            for origin, status, n in conn.execute(
+                "SELECT origin, status, count(*) FROM tasks GROUP BY origin, status"
+            ):
+                counts = out.setdefault(origin, {"total": 0, "unclaimed": 0, "claimed": 0})
+                counts["total"] += n
+                if status == UNCLAIMED:
+                    counts["unclaimed"] += n
+                elif status == CLAIMED:
+                    counts["claimed"] += n
+            return out
+
+        return await self._db.read(count)
+
+    async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]:
+        def history(conn: sqlite3.Connection) -> list[TaskEvent]:
+            rows = conn.execute(
+                "SELECT task_id, at, actor, action, from_status, to_status, from_user, to_user,"
+                " detail, seq FROM task_events WHERE task_id = ? ORDER BY seq DESC LIMIT ?",
+                (task_id, limit),
+            ).fetchall()
+            return [TaskEvent(*tuple(r)) for r in rows]
+
+        return await self._db.read(history)

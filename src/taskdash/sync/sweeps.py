@@ -1,0 +1,92 @@
+"""Background sweeps: service health and claim-lease expiry.
+
+Each sweep's writes are conditional, so any number of instances may run them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from taskdash.domain.errors import TaskDashError
+from taskdash.domain.ports import Store
+from taskdash.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EXPIRY_BATCH = 500
+
+
+async def sweep_health_once(*, store: Store, settings: Settings) -> int:
+    changed = await store.services.sweep_health(
+        now=time.time(), timeout_s=settings.heartbeat_timeout_s
+    )
+    for service in changed:
+        logger.warning("service %s went offline (no heartbeat)", service.url)
+    return len(changed)
+
+
+async def expire_claims_once(*, store: Store, settings: Settings) -> int:
+    """Release every claim older than claim_ttl_s; returns how many."""
+    if settings.claim_ttl_s <= 0:
+        return 0
+    total = 0
+    while True:
+        now = time.time()
+        expired = await store.tasks.expire_claims(
+            claimed_before=now - settings.claim_ttl_s, now=now, limit=EXPIRY_BATCH
+        )
+        for task in expired:
+            logger.info("claim of %s by its user expired", task.id)
+        total += len(expired)
+        if len(expired) < EXPIRY_BATCH:
+            return total
+
+
+async def purge_sessions_once(*, store: Store, settings: Settings) -> int:
+    return await store.accounts.purge_sessions(now=time.time())
+
+
+async def run_every(name: str, interval_s: float, step: Callable[[], Awaitable[object]]) -> None:
+    """Run `step` every `interval_s` until cancelled; a failing step is logged, not fatal."""
+    while True:
+        try:
+            await step()
+        except TaskDashError as exc:
+            logger.warning("%s: %s", name, exc)
+        except Exception:
+            logger.exception("%s failed", name)
+        await asyncio.sleep(interval_s)
+
+
+class Sweeper:
+    """Owns the sweep tasks; started and stopped by the app's lifespan."""
+
+    def __init__(self, *, store: Store, settings: Settings) -> None:
+        self._store, self._settings = store, settings
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        s, store = self._settings, self._store
+        loops = {
+            "health sweep": (s.health_sweep_interval_s, sweep_health_once),
+            "claim expiry sweep": (s.claim_sweep_interval_s, expire_claims_once),
+            "session purge": (600.0, purge_sessions_once),
+        }
+        for name, (interval, fn) in loops.items():
+            step = _bind(fn, store, s)
+            self._tasks.append(asyncio.create_task(run_every(name, interval, step), name=name))
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+
+def _bind(
+    fn: Callable[..., Awaitable[int]], store: Store, settings: Settings
+) -> Callable[[], Awaitable[int]]:
+    return lambda: fn(store=store, settings=settings)

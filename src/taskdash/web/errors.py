@@ -1,0 +1,54 @@
+"""One place that turns errors into answers: seed-style for /rpost, HTTP statuses elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from taskdash.domain.errors import BadRequest, TaskDashError
+
+logger = logging.getLogger(__name__)
+
+COMPAT_PREFIX = "/rpost/"
+
+
+def error_body(error: TaskDashError) -> dict[str, object]:
+    body: dict[str, object] = {"errid": error.errid, "errmsg": error.errmsg}
+    if error.detail and error.detail != error.errmsg:
+        body["detail"] = error.detail
+    return body
+
+
+def error_response(request: Request, error: TaskDashError) -> JSONResponse:
+    # Old front ends read the body of an HTTP 200; the REST API uses real status codes.
+    status = 200 if request.url.path.startswith(COMPAT_PREFIX) else error.http_status
+    headers = {"Retry-After": "60"} if error.errid == 1010 else None
+    return JSONResponse(error_body(error), status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_taskdash_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, TaskDashError)
+        return error_response(request, exc)
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return error_response(request, BadRequest(f"{where}: {first.get('msg', 'invalid')}"))
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            return JSONResponse({"errid": 1000, "errmsg": "not found"}, status_code=404)
+        if exc.status_code == 405:
+            return JSONResponse({"errid": 1000, "errmsg": "method not allowed"}, status_code=405)
+        return JSONResponse({"errid": 1000, "errmsg": str(exc.detail)}, status_code=exc.status_code)
+
+    app.add_exception_handler(TaskDashError, on_taskdash_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)

@@ -1,0 +1,76 @@
+"""Admin pages' API: dead letters and user accounts (/api/v1, admin only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from taskdash.actions import accounts, tasks
+from taskdash.domain.models import Role
+from taskdash.web.deps import StoreDep, UserDep
+from taskdash.web.schemas import DeadLetterOut, DeadLetterPage, UserIn, UserOut, UserPatch
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+
+@router.get("/dead-letters")
+async def dead_letters(
+    user: UserDep,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> DeadLetterPage:
+    """Messages that could not be applied, newest first, with the reason."""
+    tasks.require_role(user, Role.ADMIN)
+    letters = await store.dead_letters.recent(limit=limit, before_id=cursor)
+    return DeadLetterPage(
+        items=[
+            DeadLetterOut(
+                id=d.id,
+                topic=d.topic,
+                body=d.body.decode("utf-8", errors="replace"),
+                reason=d.reason,
+                attempts=d.attempts,
+                at=d.at,
+            )
+            for d in letters
+        ],
+        total=await store.dead_letters.count(),
+        next_cursor=letters[-1].id if len(letters) == limit else None,
+    )
+
+
+@router.get("/users")
+async def list_users(user: UserDep, store: StoreDep) -> list[UserOut]:
+    tasks.require_role(user, Role.MANAGER)
+    return [UserOut.of(u) for u in await store.accounts.list_users()]
+
+
+@router.post("/users", status_code=201)
+async def add_user(body: UserIn, user: UserDep, store: StoreDep) -> UserOut:
+    tasks.require_role(user, Role.ADMIN)
+    created = await accounts.create_user(
+        store=store,
+        name=body.name,
+        role=Role.parse(body.role),
+        password=body.password,
+        group=body.group,
+    )
+    return UserOut.of(created)
+
+
+@router.patch("/users/{name}")
+async def update_user(name: str, body: UserPatch, user: UserDep, store: StoreDep) -> UserOut:
+    tasks.require_role(user, Role.ADMIN)
+    if body.password is not None:
+        await accounts.change_password(store=store, name=name, password=body.password)
+    if body.disabled:
+        await accounts.disable_user(store=store, name=name)
+    updated = await store.accounts.update_user(
+        name,
+        role=int(Role.parse(body.role)) if body.role else None,
+        group=body.group,
+        disabled=body.disabled,
+    )
+    return UserOut.of(updated)

@@ -1,0 +1,226 @@
+"""`POST /rpost/task`: the seed's front-end endpoint, answer for answer (SPEC §7.1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from taskdash.actions import accounts, tasks
+from taskdash.domain.errors import BadRequest, TaskDashError
+from taskdash.domain.models import Task, TaskQuery
+from taskdash.domain.ports import AssignChange, Store
+from taskdash.settings import Settings
+from taskdash.web.deps import check_origin, client_address, current_user
+from taskdash.web.errors import error_response
+from taskdash.web.session_cookie import set_session_cookie
+
+router = APIRouter()
+
+Params = dict[str, Any]
+SUCCESS = JSONResponse("success")
+
+
+async def read_params(request: Request) -> Params:
+    """The body as JSON or form fields; repeated form fields become lists."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        params: Params = {}
+        for key in form:
+            values = [v for v in form.getlist(key) if isinstance(v, str)]
+            params[key] = values[0] if len(values) == 1 else values
+        return params
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("body is neither JSON nor a form") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+def text(params: Params, name: str, *, required: bool = False) -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"{name} is required")
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value
+
+
+def number(params: Params, name: str, *, default: int, maximum: int) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        parsed = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name} must be a whole number") from None
+    if parsed < 0:
+        raise BadRequest(f"{name} must not be negative")
+    return min(parsed, maximum)
+
+
+def id_list(params: Params) -> list[str]:
+    ids = params.get("IDs")
+    if ids is None:
+        one = text(params, "ID", required=True)
+        return [one] if one else []
+    if isinstance(ids, str):
+        ids = [part.strip() for part in ids.split(",")]
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise BadRequest("IDs must be a list of task IDs")
+    cleaned = [i for i in ids if i]
+    if not cleaned:
+        raise BadRequest("IDs is empty")
+    return cleaned
+
+
+def compat_list(items: list[Task]) -> JSONResponse:
+    return JSONResponse([task.to_compat() for task in items])
+
+
+Operation = Callable[[Request, Store, Settings, Params], Awaitable[JSONResponse]]
+
+
+async def user_login(request: Request, store: Store, settings: Settings, p: Params) -> JSONResponse:
+    check_origin(request)
+    result = await accounts.login(
+        store=store,
+        settings=settings,
+        username=text(p, "username", required=True) or "",
+        password=text(p, "password", required=True) or "",
+        address=client_address(request),
+    )
+    response = JSONResponse("success")
+    set_session_cookie(response, result.token, settings)
+    return response
+
+
+def _page(p: Params, **filters: Any) -> TaskQuery:
+    return TaskQuery(
+        limit=number(p, "limit", default=tasks.MAX_PAGE, maximum=tasks.MAX_PAGE),
+        offset=number(p, "offset", default=0, maximum=10_000_000),
+        **filters,
+    )
+
+
+async def get_tasks_no_user(
+    request: Request, store: Store, settings: Settings, p: Params
+) -> JSONResponse:
+    user = await current_user(request, store)
+    offline = await tasks.offline_origins(store)
+    query = tasks.unclaimed_query(
+        user, _page(p, type=text(p, "TaskType"), project_id=text(p, "ProjectID")), offline
+    )
+    return compat_list(await store.tasks.find(query))
+
+
+async def get_tasks_by_user(
+    request: Request, store: Store, settings: Settings, p: Params
+) -> JSONResponse:
+    user = await current_user(request, store)
+    query = _page(p, user=text(p, "user") or user.name, newest_first=True)
+    return compat_list(await tasks.list_tasks(store=store, user=user, query=query))
+
+
+async def get_tasks_by_status(
+    request: Request, store: Store, settings: Settings, p: Params
+) -> JSONResponse:
+    user = await current_user(request, store)
+    query = _page(p, status=text(p, "status", required=True), newest_first=True)
+    return compat_list(await tasks.list_tasks(store=store, user=user, query=query))
+
+
+async def task_bind(request: Request, store: Store, settings: Settings, p: Params) -> JSONResponse:
+    user = await current_user(request, store)
+    task_id = text(p, "ID")
+    if task_id:
+        await tasks.claim(
+            store=store, settings=settings, actor=user, task_id=task_id, for_user=text(p, "user")
+        )
+    else:
+        await tasks.claim_next(
+            store=store,
+            settings=settings,
+            actor=user,
+            for_user=text(p, "user"),
+            task_type=text(p, "TaskType"),
+            project_id=text(p, "ProjectID"),
+        )
+    return SUCCESS
+
+
+async def task_assign(
+    request: Request, store: Store, settings: Settings, p: Params
+) -> JSONResponse:
+    user = await current_user(request, store)
+    change = AssignChange(
+        user=_optional_text(p, "user"),
+        checker=_optional_text(p, "checker"),
+        group=_optional_text(p, "group"),
+    )
+    if change == AssignChange():
+        raise BadRequest("give user, checker or group")
+    outcome = await tasks.assign(
+        store=store, settings=settings, actor=user, task_ids=id_list(p), change=change
+    )
+    if outcome.failed:
+        task_id, error = next(iter(outcome.failed.items()))
+        raise type(error)(
+            f"{len(outcome.failed)} task(s) not assigned; first {task_id}: {error.detail}"
+        )
+    return SUCCESS
+
+
+def _optional_text(p: Params, name: str) -> str | None:
+    """Present means set ('' clears); absent means leave as it is."""
+    if name not in p:
+        return None
+    return text(p, name) or ""
+
+
+async def task_release(
+    request: Request, store: Store, settings: Settings, p: Params
+) -> JSONResponse:
+    user = await current_user(request, store)
+    await tasks.release(store=store, actor=user, task_id=text(p, "ID", required=True) or "")
+    return SUCCESS
+
+
+OPERATIONS: dict[str, Operation] = {
+    "userLogin": user_login,
+    "GetTasksNoUser": get_tasks_no_user,
+    "GetTasksByUser": get_tasks_by_user,
+    "GetTasksByStatus": get_tasks_by_status,
+    "TaskBind": task_bind,
+    "TaskAssign": task_assign,
+    "TaskRelease": task_release,
+}
+
+
+@router.post("/rpost/task", tags=["compatible"], summary="The seed's operation endpoint")
+async def rpost_task(request: Request) -> JSONResponse:
+    """JSON or form body with `operation`; answers `"success"`, a task array, or an error."""
+    store: Store = request.app.state.store
+    settings: Settings = request.app.state.settings
+    try:
+        params = await read_params(request)
+        name = text(params, "operation", required=True) or ""
+        operation = OPERATIONS.get(name)
+        if operation is None:
+            raise BadRequest(f"unknown operation {name}")
+        return await operation(request, store, settings, params)
+    except TaskDashError as exc:
+        return error_response(request, exc)

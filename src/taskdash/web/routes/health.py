@@ -1,0 +1,37 @@
+"""Probes and metrics: /healthz (process up), /readyz (store reachable), /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from taskdash.domain.errors import TaskDashError
+from taskdash.web.deps import StoreDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request, store: StoreDep) -> JSONResponse:
+    """503 with the reason when a dependency is unreachable."""
+    checks: dict[str, str] = {}
+    try:
+        await store.ping()
+        checks["store"] = "ok"
+    except TaskDashError as exc:
+        checks["store"] = f"error: {exc.detail or exc.errmsg}"
+    for name, probe in request.app.state.readiness_probes.items():
+        checks[name] = await probe()
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,20 @@
+"""Task services and their health (/api/v1/services)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from taskdash.web.deps import StoreDep, UserDep
+from taskdash.web.schemas import ServiceOut, ServicesOut
+
+router = APIRouter(prefix="/api/v1/services", tags=["services"])
+
+
+@router.get("")
+async def list_services(user: UserDep, store: StoreDep) -> ServicesOut:
+    """Every registered service: online/offline, last heartbeat, clock skew, task counts."""
+    counts = await store.tasks.count_by_origin()
+    return ServicesOut(
+        services=[ServiceOut.of(s, counts.get(s.origin, {})) for s in await store.services.all()],
+        unknown_heartbeats=await store.services.unknown_heartbeats(),
+    )

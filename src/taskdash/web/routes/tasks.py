@@ -1,0 +1,140 @@
+"""Tasks (/api/v1/tasks): list with filters and cursors, detail, claim, release, assign."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from taskdash.actions import tasks
+from taskdash.domain.errors import BadRequest
+from taskdash.domain.models import Role, TaskQuery
+from taskdash.domain.ports import AssignChange
+from taskdash.web.deps import SettingsDep, StoreDep, UserDep
+from taskdash.web.schemas import (
+    AssignIn,
+    AssignOut,
+    ClaimNextIn,
+    EventOut,
+    TaskDetail,
+    TaskFilter,
+    TaskOut,
+    TaskPage,
+    decode_cursor,
+    encode_cursor,
+)
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+HISTORY_LIMIT = 200
+
+
+def filter_query(f: TaskFilter) -> TaskQuery:
+    return TaskQuery(
+        status=f.status,
+        user=f.user,
+        checker=f.checker,
+        group=f.group,
+        type=f.type,
+        project_id=f.project,
+    )
+
+
+@router.get("")
+async def list_tasks(
+    user: UserDep,
+    store: StoreDep,
+    filters: Annotated[TaskFilter, Query()],
+    unclaimed: bool = False,
+    online: bool | None = None,
+    order: Literal["oldest", "newest"] = "oldest",
+    limit: Annotated[int, Query(ge=1, le=tasks.MAX_PAGE)] = 50,
+    cursor: str | None = None,
+) -> TaskPage:
+    """One page of the tasks the caller may see; `unclaimed=true` lists what they can claim."""
+    offline = await tasks.offline_origins(store)
+    query = replace(
+        filter_query(filters),
+        newest_first=order == "newest",
+        limit=limit,
+        after=decode_cursor(cursor) if cursor else None,
+    )
+    if unclaimed:
+        page = await store.tasks.find(tasks.unclaimed_query(user, query, offline))
+    else:
+        if online is True:
+            query.exclude_origins = offline
+        page = await tasks.list_tasks(store=store, user=user, query=query)
+    if online is False:
+        page = [t for t in page if t.origin in offline]
+    next_cursor = encode_cursor(page[-1].time, page[-1].id) if len(page) == limit else None
+    return TaskPage(items=[TaskOut.of(t, offline=offline) for t in page], next_cursor=next_cursor)
+
+
+@router.post("/claim-next")
+async def claim_next(
+    user: UserDep, store: StoreDep, settings: SettingsDep, body: ClaimNextIn | None = None
+) -> TaskOut:
+    """Claim the oldest task the caller can claim (optionally of one type or project)."""
+    body = body or ClaimNextIn()
+    task = await tasks.claim_next(
+        store=store, settings=settings, actor=user, task_type=body.type, project_id=body.project
+    )
+    return TaskOut.of(task)
+
+
+@router.post("/assign")
+async def assign(
+    body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
+) -> AssignOut:
+    """Set user/checker/group on listed tasks or on every task matching a filter (managers)."""
+    tasks.require_role(user, Role.MANAGER)
+    if (body.ids is None) == (body.filter is None):
+        raise BadRequest("give either ids or filter")
+    if body.strategy and body.user:
+        raise BadRequest("give a user or a strategy, not both")
+    change = AssignChange(user=body.user, checker=body.checker, group=body.group)
+    if change == AssignChange():
+        raise BadRequest("give user, checker, group or a strategy")
+    ids = (
+        body.ids
+        if body.ids is not None
+        else await tasks.ids_matching(store=store, query=filter_query(body.filter or TaskFilter()))
+    )
+    outcome = await tasks.assign(
+        store=store,
+        settings=settings,
+        actor=user,
+        task_ids=ids,
+        change=change,
+        strategy=body.strategy,
+    )
+    return AssignOut(
+        assigned=len(outcome.assigned),
+        failed={
+            task_id: f"{e.errid} {e.detail or e.errmsg}" for task_id, e in outcome.failed.items()
+        },
+    )
+
+
+@router.get("/{task_id}")
+async def task_detail(task_id: str, user: UserDep, store: StoreDep) -> TaskDetail:
+    """One task with its history, newest first."""
+    task = await tasks.get_task(store=store, user=user, task_id=task_id)
+    offline = await tasks.offline_origins(store)
+    history = await store.tasks.history(task_id, limit=HISTORY_LIMIT)
+    return TaskDetail(
+        task=TaskOut.of(task, offline=offline), history=[EventOut.of(e) for e in history]
+    )
+
+
+@router.post("/{task_id}/claim")
+async def claim(task_id: str, user: UserDep, store: StoreDep, settings: SettingsDep) -> TaskOut:
+    return TaskOut.of(
+        await tasks.claim(store=store, settings=settings, actor=user, task_id=task_id)
+    )
+
+
+@router.post("/{task_id}/release")
+async def release(task_id: str, user: UserDep, store: StoreDep) -> TaskOut:
+    return TaskOut.of(await tasks.release(store=store, actor=user, task_id=task_id))

@@ -1,0 +1,215 @@
+"""Request and response bodies of the REST API (/api/v1)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from taskdash.domain.errors import BadRequest
+from taskdash.domain.models import Service, Task, TaskEvent, User
+
+
+class TaskOut(BaseModel):
+    """The seed's 12 keys plus what the web pages show."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    ID: str
+    ProjectID: str
+    InstanceID: str
+    TaskID: str
+    TaskType: str
+    URL: str
+    Status: str
+    CreateTime: int
+    User: str
+    Checker: str
+    Group: str
+    Reserved: str
+    EditInfo: str
+    ClaimedAt: float | None
+    UpdatedAt: float
+    ServiceOnline: bool
+
+    @classmethod
+    def of(cls, task: Task, *, offline: tuple[str, ...] = ()) -> TaskOut:
+        return cls.model_validate(
+            {
+                **task.to_compat(),
+                "EditInfo": task.edit_info,
+                "ClaimedAt": task.claimed_at,
+                "UpdatedAt": task.updated_at,
+                "ServiceOnline": not (task.origin and task.origin in offline),
+            }
+        )
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class EventOut(BaseModel):
+    at: float
+    actor: str
+    action: str
+    from_status: str
+    to_status: str
+    from_user: str
+    to_user: str
+    detail: str
+
+    @classmethod
+    def of(cls, event: TaskEvent) -> EventOut:
+        return cls(
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            from_user=event.from_user,
+            to_user=event.to_user,
+            detail=event.detail,
+        )
+
+
+class TaskDetail(BaseModel):
+    task: TaskOut
+    history: list[EventOut]
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+    group: str
+    disabled: bool
+    lang: str
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            name=user.name,
+            role=user.role.label,
+            group=user.group,
+            disabled=user.disabled,
+            lang=user.lang,
+        )
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class MeIn(BaseModel):
+    lang: Literal["zh", "en"]
+
+
+class ClaimNextIn(BaseModel):
+    type: str | None = None
+    project: str | None = None
+
+
+class TaskFilter(BaseModel):
+    """The list filters, reused by assign-by-filter."""
+
+    status: str | None = None
+    user: str | None = None
+    checker: str | None = None
+    group: str | None = None
+    type: str | None = None
+    project: str | None = None
+
+
+class AssignIn(BaseModel):
+    ids: list[str] | None = Field(None, max_length=10_000)
+    filter: TaskFilter | None = None
+    user: str | None = None
+    checker: str | None = None
+    group: str | None = None
+    strategy: Literal["round_robin", "least_loaded"] | None = None
+
+
+class AssignOut(BaseModel):
+    assigned: int
+    failed: dict[str, str]
+
+
+class ServiceOut(BaseModel):
+    url: str
+    name: str
+    origin: str
+    online: bool
+    clock_skew: bool
+    last_heartbeat: float | None
+    last_heartbeat_sender_time: int | None
+    registered_at: float
+    metadata_error: str
+    metadata_synced_at: float | None
+    tasks: dict[str, int]
+
+    @classmethod
+    def of(cls, service: Service, counts: dict[str, int]) -> ServiceOut:
+        return cls(
+            url=service.url,
+            name=service.name,
+            origin=service.origin,
+            online=service.online,
+            clock_skew=service.clock_skew,
+            last_heartbeat=service.last_beat_ts / 1e9 if service.last_beat_ts else None,
+            last_heartbeat_sender_time=service.last_beat_time or None,
+            registered_at=service.registered_ts / 1e9,
+            metadata_error=service.metadata_error,
+            metadata_synced_at=service.metadata_synced_at or None,
+            tasks=counts or {"total": 0, "unclaimed": 0, "claimed": 0},
+        )
+
+
+class ServicesOut(BaseModel):
+    services: list[ServiceOut]
+    unknown_heartbeats: dict[str, int]
+
+
+class DeadLetterOut(BaseModel):
+    id: str
+    topic: str
+    body: str
+    reason: str
+    attempts: int
+    at: float
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetterOut]
+    total: int
+    next_cursor: str | None
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    role: Literal["annotator", "checker", "manager", "admin"]
+    password: str = Field(min_length=8, max_length=1024)
+    group: str = ""
+
+
+class UserPatch(BaseModel):
+    role: Literal["annotator", "checker", "manager", "admin"] | None = None
+    group: str | None = None
+    disabled: bool | None = None
+    password: str | None = Field(None, min_length=8, max_length=1024)
+
+
+def encode_cursor(time: int, task_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{time}:{task_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        time, _, task_id = raw.partition(":")
+        return int(time), task_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest("cursor is not one this API gave") from None
