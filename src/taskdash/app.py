@@ -17,6 +17,7 @@ from taskdash.store import open_store
 from taskdash.sync.sweeps import Sweeper
 from taskdash.web.errors import install_error_handlers
 from taskdash.web.routes import admin, auth, compat, health, services, tasks
+from taskdash.web.routes.docs import install_docs
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         summary="The hub between annotation task services and the people who do the work.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -76,4 +79,5 @@ def create_app(settings: Settings) -> FastAPI:
         http_ingest.router,
     ):
         app.include_router(router)
+    install_docs(app)
     return app

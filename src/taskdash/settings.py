@@ -29,12 +29,6 @@ class Settings(BaseSettings):
     topic_task_register: str = "taskRegister"
     topic_update_status: str = "updateStatus"
     topic_heartbeat: str = "heartBeat"
-    events_topic: str = "taskEvents"
-    nsq_channel: str = "taskdash"
-    nsqd_tcp_addresses: CommaList = []
-    nsqlookupd_http_addresses: CommaList = []
-    nsq_max_in_flight: int = Field(200, ge=1)
-    nsq_max_attempts: int = Field(5, ge=1)
 
     heartbeat_timeout_s: float = Field(90.0, gt=0)
     max_clock_skew_s: float = Field(300.0, ge=0)
@@ -43,11 +37,6 @@ class Settings(BaseSettings):
     claim_sweep_interval_s: float = Field(30.0, gt=0, le=60)
     max_claims_per_user: int = Field(10, ge=0)
     finished_statuses: CommaList = list(DEFAULT_FINISHED_STATUSES)
-
-    metadata_sync_interval_s: float = Field(60.0, gt=0)
-    metadata_path: str = "taskMetadata"
-    metadata_method: Literal["GET", "POST"] = "GET"
-    metadata_timeout_s: float = Field(5.0, gt=0)
 
     session_ttl_s: float = Field(43200.0, gt=0)
     cookie_secure: bool = False
@@ -59,13 +48,11 @@ class Settings(BaseSettings):
     @field_validator("store_url")
     @classmethod
     def _known_store(cls, value: str) -> str:
-        if not (value.startswith("sqlite:///") or value.startswith("mongodb://")):
-            raise ValueError("must start with sqlite:/// or mongodb://")
+        if not value.startswith("sqlite:///"):
+            raise ValueError("must be sqlite:///path/to.db (the MongoDB backend is not built yet)")
         return value
 
     @field_validator(
-        "nsqd_tcp_addresses",
-        "nsqlookupd_http_addresses",
         "finished_statuses",
         "allowed_origins",
         mode="before",

@@ -1,0 +1,268 @@
+"""The store contract: what every backend must do, run against each backend."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from taskdash.domain.errors import (
+    BadRequest,
+    ClaimLimitReached,
+    NothingToClaim,
+    TaskNotClaimable,
+    TaskNotFound,
+)
+from taskdash.domain.events import TaskMessage
+from taskdash.domain.models import CLAIMED, UNCLAIMED, DeadLetter, Role, TaskQuery, User
+from taskdash.domain.ports import ClaimRules, Store, TaskMessageEnvelope
+from taskdash.store import open_store
+from taskdash.store.sqlite.schema import SCHEMA_VERSION
+from taskdash.store.sqlite.tasks import build_list_sql
+
+
+@pytest.fixture(params=["sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await open_store(f"sqlite:///{tmp_path / 'contract.db'}")
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+def message(
+    number: int,
+    *,
+    status: str = "",
+    created: int | None = None,
+    task_type: str = "satEdit",
+    url: str = "http://127.0.0.1:18081/x",
+) -> TaskMessage:
+    return TaskMessage(
+        id=f"task-{number:05d}",
+        project_id="p1",
+        instance_id="i1",
+        task_id=f"{number:05d}",
+        status=status,
+        task_type=task_type,
+        url=url,
+        edit_info="",
+        create_time=1_600_000_000 + number if created is None else created,
+    )
+
+
+async def ingest(store: Store, *messages: TaskMessage, kind: str = "register") -> None:
+    envelopes = [
+        TaskMessageEnvelope(kind=kind, message=m, ts_ns=time.time_ns() + i)  # type: ignore[arg-type]
+        for i, m in enumerate(messages)
+    ]
+    await store.tasks.apply_messages(envelopes, now=time.time())
+
+
+def rules_for(
+    user: str, *, group: str = "", max_claims: int = 0, offline: tuple[str, ...] = ()
+) -> ClaimRules:
+    return ClaimRules(
+        user=user,
+        user_group=group,
+        max_claims=max_claims,
+        finished_statuses=("已完成",),
+        offline_origins=offline,
+    )
+
+
+async def test_concurrent_claims_of_one_task_have_one_winner(store: Store) -> None:
+    await ingest(store, message(1))
+    outcomes = await asyncio.gather(
+        *(
+            store.tasks.claim(task_id="task-00001", rules=rules_for(f"u{i}"), now=time.time())
+            for i in range(50)
+        ),
+        return_exceptions=True,
+    )
+    winners = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert len(winners) == 1
+    assert all(isinstance(o, TaskNotClaimable) for o in outcomes if o not in winners)
+    stored = await store.tasks.get("task-00001")
+    assert stored is not None and stored.user == winners[0].user and stored.status == CLAIMED
+
+
+async def test_concurrent_claim_next_never_gives_a_task_twice(store: Store) -> None:
+    await ingest(store, *(message(i) for i in range(20)))
+    outcomes = await asyncio.gather(
+        *(
+            store.tasks.claim_next(
+                rules=rules_for(f"u{i}"), task_type=None, project_id=None, now=time.time()
+            )
+            for i in range(30)
+        ),
+        return_exceptions=True,
+    )
+    claimed = [o.id for o in outcomes if not isinstance(o, BaseException)]
+    assert len(claimed) == len(set(claimed)) == 20
+    assert sum(isinstance(o, NothingToClaim) for o in outcomes) == 10
+
+
+async def test_claim_next_takes_the_oldest_of_the_requested_type(store: Store) -> None:
+    await ingest(
+        store,
+        message(1, created=300),
+        message(2, created=100, task_type="vidEdit"),
+        message(3, created=200),
+    )
+    task = await store.tasks.claim_next(
+        rules=rules_for("a"), task_type="satEdit", project_id=None, now=time.time()
+    )
+    assert task.id == "task-00003"
+
+
+async def test_claim_refusals(store: Store) -> None:
+    await ingest(store, message(1), message(2, status="编辑中"), message(3), message(4))
+    with pytest.raises(TaskNotFound):
+        await store.tasks.claim(task_id="nope", rules=rules_for("a"), now=time.time())
+    with pytest.raises(TaskNotClaimable):
+        await store.tasks.claim(task_id="task-00002", rules=rules_for("a"), now=time.time())
+    with pytest.raises(TaskNotClaimable):
+        await store.tasks.claim(
+            task_id="task-00001",
+            now=time.time(),
+            rules=rules_for("a", offline=("http://127.0.0.1:18081",)),
+        )
+    await store.tasks.claim(
+        task_id="task-00001", rules=rules_for("a", max_claims=1), now=time.time()
+    )
+    with pytest.raises(ClaimLimitReached):
+        await store.tasks.claim(
+            task_id="task-00003", rules=rules_for("a", max_claims=1), now=time.time()
+        )
+
+
+async def test_release_and_expiry_return_tasks_to_unclaimed(store: Store) -> None:
+    await ingest(store, message(1), message(2))
+    start = time.time()
+    await store.tasks.claim(task_id="task-00001", rules=rules_for("a"), now=start - 100)
+    await store.tasks.claim(task_id="task-00002", rules=rules_for("b"), now=start)
+    expired = await store.tasks.expire_claims(claimed_before=start - 50, now=start, limit=10)
+    assert [t.id for t in expired] == ["task-00001"]
+    released = await store.tasks.release(
+        task_id="task-00002", holder="b", actor="b", action="release", now=start
+    )
+    assert (released.user, released.status) == ("", UNCLAIMED)
+    history = await store.tasks.history("task-00001", limit=10)
+    assert [e.action for e in history] == ["expire", "claim", "create"]
+
+
+async def test_an_update_published_before_a_claim_cannot_undo_it(store: Store) -> None:
+    before_claim_ns = time.time_ns()
+    await ingest(store, message(1))
+    await store.tasks.claim(task_id="task-00001", rules=rules_for("a"), now=time.time() + 1)
+    await store.tasks.apply_messages(
+        [
+            TaskMessageEnvelope(
+                kind="update", message=message(1, status="待领取"), ts_ns=before_claim_ns
+            )
+        ],
+        now=time.time(),
+    )
+    task = await store.tasks.get("task-00001")
+    assert task is not None and (task.user, task.status) == ("a", CLAIMED)
+
+
+async def test_list_pages_by_cursor_without_repeats(store: Store) -> None:
+    await ingest(store, *(message(i, created=1000 + i // 3) for i in range(25)))
+    seen: list[str] = []
+    query = TaskQuery(status=UNCLAIMED, user="", limit=7)
+    while True:
+        page = await store.tasks.find(query)
+        seen += [t.id for t in page]
+        if len(page) < query.limit:
+            break
+        query = TaskQuery(status=UNCLAIMED, user="", limit=7, after=(page[-1].time, page[-1].id))
+    assert seen == sorted(seen, key=lambda i: (1000 + int(i[-5:]) // 3, i))
+    assert len(seen) == len(set(seen)) == 25
+
+
+async def test_failed_write_in_a_group_commit_leaves_the_others(store: Store) -> None:
+    user = User(name="dup", role=Role.ANNOTATOR, password_hash="x", created_at=time.time())
+    await store.accounts.add_user(user)
+    outcomes = await asyncio.gather(
+        store.accounts.add_user(user),
+        *(ingest(store, message(i)) for i in range(10)),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], BadRequest)
+    assert all(o is None for o in outcomes[1:])
+    assert len(await store.tasks.find(TaskQuery(limit=100))) == 10
+
+
+async def test_dead_letters_are_kept_once_per_published_message(store: Store) -> None:
+    letter = DeadLetter(
+        topic="taskRegister", body=b"{", reason="invalid JSON", attempts=1, at=time.time(), key="k1"
+    )
+    await store.dead_letters.add([letter, letter])
+    await store.dead_letters.add([letter])
+    assert await store.dead_letters.count() == 1
+    [kept] = await store.dead_letters.recent(limit=10, before_id=None)
+    assert (kept.body, kept.reason) == (b"{", "invalid JSON")
+
+
+# SQLite specifics -------------------------------------------------------------------------
+
+
+def _list_queries() -> list[TaskQuery]:
+    filters = {
+        "status": UNCLAIMED,
+        "user": "a",
+        "checker": "c",
+        "group": "g",
+        "type": "satEdit",
+        "project_id": "p1",
+    }
+    queries = [TaskQuery()]
+    for size in (1, 2):
+        for names in combinations(filters, size):
+            values = {name: filters[name] for name in names}
+            queries.append(TaskQuery(**values))  # type: ignore[arg-type]
+            queries.append(TaskQuery(**values, newest_first=True, after=(5, "x")))  # type: ignore[arg-type]
+    queries.append(
+        TaskQuery(
+            status=UNCLAIMED,
+            user="",
+            groups=("", "g"),
+            exclude_origins=("http://127.0.0.1:1",),
+            type="satEdit",
+        )
+    )
+    return queries
+
+
+@pytest.mark.parametrize("query", _list_queries(), ids=lambda q: repr(q)[9:80])
+def test_every_list_query_is_served_by_an_index(tmp_path: Path, query: TaskQuery) -> None:
+    asyncio.run(_open_and_close(tmp_path / "plan.db"))
+    sql, params = build_list_sql(query)
+    with sqlite3.connect(tmp_path / "plan.db") as conn:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert not any(step in ("SCAN tasks", "SCAN TABLE tasks") for step in plan), plan
+    assert all("USING" in step for step in plan if step.startswith("SCAN")), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+async def _open_and_close(path: Path) -> None:
+    store = await open_store(f"sqlite:///{path}")
+    await store.aclose()
+
+
+def test_schema_version_is_recorded_and_a_newer_one_refused(tmp_path: Path) -> None:
+    path = tmp_path / "v.db"
+    asyncio.run(_open_and_close(path))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer"):
+        asyncio.run(_open_and_close(path))
