@@ -53,8 +53,8 @@ def load_settings(overrides: dict[str, Any]) -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
-            env = f"TASKDASH_{name.upper()}"
-            print(f"taskdash: bad setting {name} ({env}): {error['msg']}", file=sys.stderr)
+            where = f"--{name.replace('_', '-')} / TASKDASH_{name.upper()}"
+            print(f"taskdash: bad setting {name} ({where}): {error['msg']}", file=sys.stderr)
             break
         raise SystemExit(2) from None
 
@@ -64,7 +64,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from taskdash.app import create_app
 
-    settings = load_settings({"host": args.host, "port": args.port, "store_url": args.store})
+    overrides = {name: getattr(args, name) for name in Settings.model_fields}
+    overrides["store_url"] = args.store or overrides["store_url"]
+    settings = load_settings(overrides)
     configure_logging(settings)
     if settings.store_url.startswith("sqlite:"):
         data = Path(sqlite_path(settings.store_url)).resolve()
@@ -148,14 +150,25 @@ def _user(args: argparse.Namespace) -> int:
         return 1
 
 
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting (`--claim-ttl-s` for TASKDASH_CLAIM_TTL_S); a flag beats the env."""
+    for name, field in Settings.model_fields.items():
+        default = field.default if not isinstance(field.default, list) else ",".join(field.default)
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            metavar="VALUE",
+            help=f"TASKDASH_{name.upper()} (default {default!s})",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taskdash", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the TaskDash server")
-    serve.add_argument("--host", help="address to listen on (TASKDASH_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (TASKDASH_PORT, default 8080)")
-    serve.add_argument("--store", help="store URL (TASKDASH_STORE_URL)")
+    add_setting_flags(serve)
+    serve.add_argument("--store", help="store URL (same as --store-url)")
     serve.set_defaults(run=_serve)
 
     demo = commands.add_parser("demo", help="run a demo with sample data on a fresh store")
