@@ -32,7 +32,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout_s: float = 10.0, step_s: float = 0.02) -> None:
+def wait_until(
+    predicate: Callable[[], bool], *, timeout_s: float = 10.0, step_s: float = 0.02
+) -> None:
     """Poll `predicate` until it holds; fail with a clear message after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -88,16 +90,24 @@ class LiveServer:
         client = self.client()
         answer = client.post(
             "/rpost/task",
-            json={"operation": "userLogin", "username": name,
-                  "password": password or self._passwords.get(name, PASSWORD)},
+            json={
+                "operation": "userLogin",
+                "username": name,
+                "password": password or self._passwords.get(name, PASSWORD),
+            },
         )
         assert answer.json() == "success", answer.text
         return client
 
-    def add_user(self, name: str, role: str = "annotator", *, group: str = "",
-                 password: str = PASSWORD) -> None:
-        run_on_store(self.settings, lambda store: accounts.create_user(
-            store=store, name=name, role=Role.parse(role), password=password, group=group))
+    def add_user(
+        self, name: str, role: str = "annotator", *, group: str = "", password: str = PASSWORD
+    ) -> None:
+        run_on_store(
+            self.settings,
+            lambda store: accounts.create_user(
+                store=store, name=name, role=Role.parse(role), password=password, group=group
+            ),
+        )
         self._passwords[name] = password
 
     def publish(self, topic: str, bodies: Iterable[dict[str, Any] | bytes | str]) -> None:
@@ -150,13 +160,30 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def task_body(task_id: str, *, status: str = "", task_type: str = "satEdit",
-              project: str = "p1", instance: str = "i1", created: int = 1596174701,
-              url: str = SERVICE_URL, given_id: str = "", **extra: Any) -> dict[str, Any]:
+def task_body(
+    task_id: str,
+    *,
+    status: str = "",
+    task_type: str = "satEdit",
+    project: str = "p1",
+    instance: str = "i1",
+    created: int = 1596174701,
+    url: str = SERVICE_URL,
+    given_id: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
     """A taskRegister/updateStatus body as a Go service marshals it."""
-    body = {"ID": given_id, "ProjectID": project, "InstanceID": instance, "TaskID": task_id,
-            "Status": status, "TaskType": task_type, "URL": url, "EditInfo": "",
-            "CreateTime": created}
+    body = {
+        "ID": given_id,
+        "ProjectID": project,
+        "InstanceID": instance,
+        "TaskID": task_id,
+        "Status": status,
+        "TaskType": task_type,
+        "URL": url,
+        "EditInfo": "",
+        "CreateTime": created,
+    }
     body.update(extra)
     return body
 
@@ -164,5 +191,6 @@ def task_body(task_id: str, *, status: str = "", task_type: str = "satEdit",
 def task_id_of(body: dict[str, Any]) -> str:
     from taskdash.domain.models import derive_task_id
 
-    return body["ID"] or derive_task_id(body["ProjectID"], body["InstanceID"], body["TaskID"],
-                                        body["TaskType"])
+    return body["ID"] or derive_task_id(
+        body["ProjectID"], body["InstanceID"], body["TaskID"], body["TaskType"]
+    )

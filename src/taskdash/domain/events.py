@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,6 +17,8 @@ MAX_ID_CHARS = 256
 MAX_URL_CHARS = 2048
 MAX_TEXT_CHARS = 65536
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_INT64_DIGITS = 19
+_BAD_BYTES = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,43 +55,61 @@ class _Float(float):
     """Marks a JSON number written with a fraction or exponent (Go refuses it for int64)."""
 
 
+class _HugeInt(str):
+    """A JSON integer too long for int64, kept as text (Python refuses to convert huge ones)."""
+
+
+def _parse_int(text: str) -> int | _HugeInt:
+    return _HugeInt(text) if len(text.lstrip("-")) > MAX_INT64_DIGITS else int(text)
+
+
 def _reject_constant(name: str) -> Any:
     raise InvalidMessage(f"invalid JSON: {name} is not a JSON value")
 
 
-class _Object(dict[str, Any]):
-    """A decoded JSON object whose key order is the order of each key's last occurrence.
+class JsonObject:
+    """A decoded JSON object with every key/value pair in document order.
 
-    Go assigns fields key by key in document order, so for repeated keys the last one decides.
+    Go assigns struct fields pair by pair, so repeated keys, nulls and type errors are judged
+    on every occurrence, not only on the last.
     """
 
-    @classmethod
-    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _Object:
-        obj = cls()
-        for key, value in pairs:
-            obj.pop(key, None)
-            obj[key] = value
-        return obj
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
 
 
-def decode_object(body: bytes) -> dict[str, Any]:
-    """Decode one JSON object, refusing what Go's encoding/json refuses."""
+def _go_utf8(body: bytes) -> str:
+    # Go's decoder turns each byte of invalid UTF-8 into one U+FFFD rather than failing.
+    text = body.decode("utf-8", errors="surrogateescape")
+    return _BAD_BYTES.sub("\ufffd", text)
+
+
+def decode_json(body: bytes) -> Any:
+    """Decode a JSON document, refusing what Go's encoding/json refuses; objects are JsonObject."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidMessage(f"body is {len(body)} bytes, more than {MAX_BODY_BYTES}")
-    # Go's decoder replaces invalid UTF-8 with U+FFFD rather than failing.
-    text = body.decode("utf-8", errors="replace")
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_Object.from_pairs,
+        return json.loads(
+            _go_utf8(body),
+            object_pairs_hook=JsonObject,
             parse_float=_Float,
+            parse_int=_parse_int,
             parse_constant=_reject_constant,
         )
     except json.JSONDecodeError as exc:
         raise InvalidMessage(f"invalid JSON: {exc.msg} at offset {exc.pos}") from None
     except RecursionError:
         raise InvalidMessage("invalid JSON: nested too deeply") from None
-    if not isinstance(value, _Object):
+    except ValueError as exc:
+        raise InvalidMessage(f"invalid JSON: {exc}") from None
+
+
+def decode_object(body: bytes) -> JsonObject:
+    """Decode one JSON object (a message body)."""
+    value = decode_json(body)
+    if not isinstance(value, JsonObject):
         raise InvalidMessage(f"expected a JSON object, got {_json_kind(value)}")
     return value
 
@@ -98,7 +119,7 @@ def _json_kind(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | _HugeInt):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -107,26 +128,41 @@ def _json_kind(value: Any) -> str:
     return "object"
 
 
-def match_fields(obj: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+def fold_key(name: str) -> str:
+    """Case folding as Go's encoding/json does it: one character for one (no 'ﬆ' -> 'st')."""
+    return "".join(_fold_char(ch) for ch in name)
+
+
+def _fold_char(ch: str) -> str:
+    upper = ch.upper()
+    if len(upper) != 1:
+        return ch
+    lower = upper.lower()
+    return lower if len(lower) == 1 else upper
+
+
+def match_fields(obj: JsonObject, names: tuple[str, ...]) -> dict[str, list[Any]]:
     """Go encoding/json key matching: exact name first, else case-insensitive; unknown ignored.
 
-    Keys are visited in document order and each assignment overwrites, as Go does.
+    Returns, per field, its non-null values in document order (a null leaves a field as it is).
     """
-    by_fold = {name.casefold(): name for name in names}
-    found: dict[str, Any] = {}
-    for key, value in obj.items():
-        name = key if key in names else by_fold.get(key.casefold())
-        if name is not None:
-            found[name] = value
+    by_fold = {fold_key(name): name for name in names}
+    found: dict[str, list[Any]] = {}
+    for key, value in obj.pairs:
+        name = key if key in names else by_fold.get(fold_key(key))
+        if name is not None and value is not None:
+            found.setdefault(name, []).append(value)
     return found
 
 
-def _string(fields: dict[str, Any], name: str, *, max_chars: int) -> str:
-    value = fields.get(name)
-    if value is None:
+def _string(fields: dict[str, list[Any]], name: str, *, max_chars: int) -> str:
+    values = fields.get(name, [])
+    for value in values:
+        if isinstance(value, _HugeInt) or not isinstance(value, str):
+            raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as a string")
+    if not values:
         return ""
-    if not isinstance(value, str):
-        raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as a string")
+    value = values[-1]
     if len(value) > max_chars:
         raise InvalidMessage(f"field {name}: {len(value)} characters, more than {max_chars}")
     return _without_lone_surrogates(value)
@@ -141,15 +177,16 @@ def _without_lone_surrogates(value: str) -> str:
     return value
 
 
-def _int64(fields: dict[str, Any], name: str) -> int:
-    value = fields.get(name)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as an int64")
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise InvalidMessage(f"field {name}: {value} overflows int64")
-    return value
+def _int64(fields: dict[str, list[Any]], name: str) -> int:
+    values = fields.get(name, [])
+    for value in values:
+        if isinstance(value, _HugeInt):
+            raise InvalidMessage(f"field {name}: {value[:30]}… overflows int64")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as an int64")
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise InvalidMessage(f"field {name}: {value} overflows int64")
+    return values[-1] if values else 0
 
 
 def _require(value: str, name: str) -> str:
@@ -196,13 +233,13 @@ def parse_service_registration(body: bytes) -> ServiceRegistration:
     )
 
 
-def task_message_from_fields(fields: dict[str, Any], *, with_reserved: bool) -> TaskMessage:
+def task_message_from_fields(fields: dict[str, list[Any]], *, with_reserved: bool) -> TaskMessage:
     """Build and validate a task message from already key-matched fields."""
     project_id = _require(_string(fields, "ProjectID", max_chars=MAX_ID_CHARS), "ProjectID")
     instance_id = _require(_string(fields, "InstanceID", max_chars=MAX_ID_CHARS), "InstanceID")
     task_id = _require(_string(fields, "TaskID", max_chars=MAX_ID_CHARS), "TaskID")
     task_type = _require(_string(fields, "TaskType", max_chars=MAX_ID_CHARS), "TaskType")
-    given_id = _string(fields, "ID", max_chars=MAX_ID_CHARS).strip()
+    given_id = _string(fields, "ID", max_chars=MAX_ID_CHARS)
     return TaskMessage(
         id=given_id or derive_task_id(project_id, instance_id, task_id, task_type),
         project_id=project_id,
@@ -223,7 +260,7 @@ def parse_task_message(body: bytes) -> TaskMessage:
     )
 
 
-def parse_metadata_record(obj: dict[str, Any]) -> TaskMessage:
+def parse_metadata_record(obj: JsonObject) -> TaskMessage:
     """One record of a service's metadata answer (SPEC §4)."""
     return task_message_from_fields(match_fields(obj, _METADATA_KEYS), with_reserved=True)
 
