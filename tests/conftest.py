@@ -7,12 +7,35 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import LiveServer, make_settings
+from tests.servers import Nsqd
+from tests.support import TOPICS, LiveServer, make_settings
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     live = LiveServer(make_settings(tmp_path)).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+def nsqd(tmp_path: Path) -> Iterator[Nsqd]:
+    """A real nsqd with the four topics and TaskDash's channel created."""
+    daemon = Nsqd(tmp_path / "nsqd", node_id=1).start()
+    try:
+        for topic in TOPICS:
+            daemon.create_channel(topic, "taskdash")
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def nsq_server(tmp_path: Path, nsqd: Nsqd) -> Iterator[LiveServer]:
+    """TaskDash consuming from `nsqd`."""
+    live = LiveServer(make_settings(tmp_path, nsqd_tcp_addresses=[nsqd.tcp_address])).start()
     try:
         yield live
     finally:

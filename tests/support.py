@@ -24,6 +24,7 @@ from taskdash.store import open_store
 INGEST_TOKEN = "test-ingest-token"
 PASSWORD = "correct horse battery"
 SERVICE_URL = "http://127.0.0.1:18081"
+TOPICS = ("serviceRegister", "taskRegister", "updateStatus", "heartBeat")
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 from taskdash import __version__
 from taskdash.messaging import http_ingest
 from taskdash.messaging.handlers import MessageHandler
+from taskdash.messaging.nsq_consumer import NsqConsumer
 from taskdash.settings import Settings
 from taskdash.store import open_store
 from taskdash.sync.sweeps import Sweeper
@@ -28,6 +29,10 @@ CONTENT_SECURITY_POLICY = (
 DOCS_PATHS = ("/docs",)
 
 
+async def _nsq_readiness(consumer: NsqConsumer) -> str:
+    return "ok" if consumer.connected() else "error: not connected to every topic's nsqd"
+
+
 def create_app(settings: Settings) -> FastAPI:
     """A TaskDash app; its lifespan opens the store and background work, and closes them."""
 
@@ -35,14 +40,20 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await open_store(settings.store_url)
         logger.info("store open: %s", settings.store_url)
+        handler = MessageHandler(store=store, settings=settings)
+        consumer = NsqConsumer(settings=settings, handler=handler)
         sweeper = Sweeper(store=store, settings=settings)
         app.state.store = store
-        app.state.message_handler = MessageHandler(store=store, settings=settings)
+        app.state.message_handler = handler
         app.state.readiness_probes = {}
+        if consumer.enabled:
+            consumer.start()
+            app.state.readiness_probes["nsq"] = lambda: _nsq_readiness(consumer)
         sweeper.start()
         try:
             yield
         finally:
+            await consumer.aclose()
             await sweeper.aclose()
             await store.aclose()
             logger.info("store closed")

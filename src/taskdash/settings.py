@@ -29,6 +29,19 @@ class Settings(BaseSettings):
     topic_task_register: str = "taskRegister"
     topic_update_status: str = "updateStatus"
     topic_heartbeat: str = "heartBeat"
+    events_topic: str = "taskEvents"
+
+    nsqd_tcp_addresses: CommaList = []
+    nsqlookupd_http_addresses: CommaList = []
+    nsq_channel: str = "taskdash"
+    nsq_max_in_flight: int = Field(200, ge=1)
+    nsq_max_attempts: int = Field(5, ge=1)
+    nsq_lookupd_poll_interval_s: int = Field(15, ge=1)
+    nsq_tls: bool = False
+    nsq_tls_ca_file: str = ""
+    nsq_tls_cert_file: str = ""
+    nsq_tls_key_file: str = ""
+    nsq_auth_secret: str = ""
 
     heartbeat_timeout_s: float = Field(90.0, gt=0)
     max_clock_skew_s: float = Field(300.0, ge=0)
@@ -53,6 +66,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
+        "nsqd_tcp_addresses",
+        "nsqlookupd_http_addresses",
         "finished_statuses",
         "allowed_origins",
         mode="before",
@@ -61,6 +76,15 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("nsqd_tcp_addresses")
+    @classmethod
+    def _host_ports(cls, value: list[str]) -> list[str]:
+        for address in value:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{address!r} is not HOST:PORT")
         return value
 
     @property

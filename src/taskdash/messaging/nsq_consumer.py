@@ -1,0 +1,200 @@
+"""NSQ consumer: pynsq Readers for the four topics, behind a small adapter of ours.
+
+Messages are taken asynchronously and applied in batches (the store group-commits them); each
+message is FINished only after its batch is durably stored, REQueued with a delay (without
+putting the connections into backoff) when the store write failed, and dead-lettered — then
+FINished — once it has been tried `nsq_max_attempts` times. pynsq's own `max_tries` is off,
+because its default `giving_up` only logs and FINs, which would lose the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import nsq
+
+from taskdash.domain.errors import TaskDashError
+from taskdash.messaging.handlers import InboundMessage, MessageHandler
+from taskdash.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+MAX_REQUEUE_DELAY_MS = 60_000
+DRAIN_TIMEOUT_S = 10.0
+
+
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """TLS and auth settings passed through to every nsqd connection."""
+    options: dict[str, Any] = {"user_agent": "taskdash"}
+    if settings.nsq_tls:
+        options["tls_v1"] = True
+        tls: dict[str, Any] = {}
+        if settings.nsq_tls_ca_file:
+            tls["ca_certs"] = settings.nsq_tls_ca_file
+            tls["cert_reqs"] = 2  # ssl.CERT_REQUIRED
+        if settings.nsq_tls_cert_file:
+            tls["certfile"] = settings.nsq_tls_cert_file
+            tls["keyfile"] = settings.nsq_tls_key_file or None
+        options["tls_options"] = tls or None
+    if settings.nsq_auth_secret:
+        options["auth_secret"] = settings.nsq_auth_secret
+    return options
+
+
+def requeue_delay_ms(attempts: int) -> int:
+    return min(MAX_REQUEUE_DELAY_MS, 1000 << min(max(attempts - 1, 0), 6))
+
+
+class NsqConsumer:
+    """Reads the configured topics on the shared channel and applies them in batches."""
+
+    def __init__(self, *, settings: Settings, handler: MessageHandler) -> None:
+        self._settings = settings
+        self._handler = handler
+        self._readers: list[Any] = []
+        self._pending: list[tuple[Any, InboundMessage]] = []
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._worker: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def enabled(self) -> bool:
+        s = self._settings
+        return bool(s.nsqd_tcp_addresses or s.nsqlookupd_http_addresses)
+
+    def start(self) -> None:
+        """Create the Readers on the running event loop (tornado wraps asyncio's loop)."""
+        s = self._settings
+        for topic in s.topics:
+            reader = nsq.Reader(
+                topic=topic,
+                channel=s.nsq_channel,
+                message_handler=self._receiver(topic),
+                nsqd_tcp_addresses=s.nsqd_tcp_addresses or None,
+                lookupd_http_addresses=[_http(a) for a in s.nsqlookupd_http_addresses] or None,
+                lookupd_poll_interval=int(s.nsq_lookupd_poll_interval_s),
+                max_in_flight=s.nsq_max_in_flight,
+                max_tries=0,
+                **connection_options(s),
+            )
+            self._readers.append(reader)
+        self._worker = asyncio.create_task(self._work(), name="nsq-consumer")
+        logger.info(
+            "consuming %s on channel %s from %s",
+            ", ".join(s.topics),
+            s.nsq_channel,
+            ", ".join(s.nsqd_tcp_addresses)
+            or "nsqlookupd " + ", ".join(s.nsqlookupd_http_addresses),
+        )
+
+    def _receiver(self, topic: str) -> Callable[[Any], None]:
+        def receive(message: Any) -> None:
+            message.enable_async()
+            if self._closing:
+                message.requeue(backoff=False, delay=0)
+                return
+            inbound = InboundMessage(
+                topic=topic,
+                body=bytes(message.body),
+                ts_ns=int(message.timestamp),
+                attempts=int(message.attempts),
+            )
+            self._pending.append((message, inbound))
+            self._idle.clear()
+            self._wakeup.set()
+
+        return receive
+
+    async def _work(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                await self._apply(batch)
+            self._idle.set()
+
+    async def _apply(self, batch: list[tuple[Any, InboundMessage]]) -> None:
+        try:
+            await self._handler.handle_batch([inbound for _, inbound in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                await self._failed(*batch[0], exc)
+                return
+            # Isolate what fails: apply one by one, so one bad message holds up no other.
+            logger.warning(
+                "a batch of %d messages failed (%s); applying one by one", len(batch), exc
+            )
+            for message, inbound in batch:
+                try:
+                    await self._handler.handle_batch([inbound])
+                except Exception as one_exc:
+                    await self._failed(message, inbound, one_exc)
+                else:
+                    _finish(message)
+            return
+        for message, _ in batch:
+            _finish(message)
+
+    async def _failed(self, message: Any, inbound: InboundMessage, exc: Exception) -> None:
+        """Requeue with a delay; after the last attempt, dead-letter instead."""
+        if not isinstance(exc, TaskDashError):
+            logger.error("message on %s failed", inbound.topic, exc_info=exc)
+        if inbound.attempts >= self._settings.nsq_max_attempts:
+            await self._give_up(message, inbound, f"failed {inbound.attempts} attempts: {exc}")
+        else:
+            _requeue(message, inbound)
+
+    async def _give_up(self, message: Any, inbound: InboundMessage, reason: str) -> None:
+        """Dead-letter, then FIN; if even that cannot be stored, requeue (never lose it)."""
+        try:
+            await self._handler.dead_letter(inbound, reason)
+        except Exception as exc:
+            logger.warning("cannot dead-letter a message on %s: %s", inbound.topic, exc)
+            _requeue(message, inbound)
+        else:
+            _finish(message)
+
+    def connected(self) -> bool:
+        return bool(self._readers) and all(reader.conns for reader in self._readers)
+
+    async def aclose(self) -> None:
+        """Drain: RDY 0 everywhere, let in-flight batches finish (bounded), requeue the rest."""
+        self._closing = True
+        for reader in self._readers:
+            reader.set_max_in_flight(0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), DRAIN_TIMEOUT_S)
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+        for message, _ in self._pending:
+            if not message.has_responded():
+                message.requeue(backoff=False, delay=0)
+        self._pending.clear()
+        # Give the REQ/FIN frames a moment to reach nsqd before the sockets close.
+        await asyncio.sleep(0.05)
+        for reader in self._readers:
+            reader.close()
+        self._readers.clear()
+
+
+def _http(address: str) -> str:
+    return address if address.startswith(("http://", "https://")) else f"http://{address}"
+
+
+def _finish(message: Any) -> None:
+    if not message.has_responded():
+        message.finish()
+
+
+def _requeue(message: Any, inbound: InboundMessage) -> None:
+    if not message.has_responded():
+        message.requeue(backoff=False, time_ms=requeue_delay_ms(inbound.attempts))

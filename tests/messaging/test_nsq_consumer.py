@@ -1,0 +1,163 @@
+"""The NSQ consumer against real nsqd processes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from taskdash.domain.models import TaskQuery
+from tests.servers import Nsqd, Nsqlookupd
+from tests.support import (
+    SERVICE_URL,
+    TOPICS,
+    LiveServer,
+    make_settings,
+    run_on_store,
+    task_body,
+    task_id_of,
+    wait_until,
+)
+
+
+def body(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def stored_tasks(server: LiveServer) -> dict[str, Any]:
+    async def read(store: Any) -> dict[str, Any]:
+        return {t.id: t for t in await store.tasks.find(TaskQuery(limit=100_000))}
+
+    return dict(run_on_store(server.settings, read))
+
+
+def services(server: LiveServer) -> dict[str, Any]:
+    async def read(store: Any) -> dict[str, Any]:
+        return {s.url: s for s in await store.services.all()}
+
+    return dict(run_on_store(server.settings, read))
+
+
+def dead_letters(server: LiveServer) -> list[Any]:
+    async def read(store: Any) -> list[Any]:
+        return list(await store.dead_letters.recent(limit=100_000, before_id=None))
+
+    return list(run_on_store(server.settings, read))
+
+
+def test_all_four_topics_with_duplicates_and_reordering(nsqd: Nsqd, nsq_server: LiveServer) -> None:
+    first = task_body("0001")
+    second = task_body("0002")
+    # The update of 0002 is published before its register; every message is published twice.
+    messages = [
+        ("updateStatus", task_body("0002", status="编辑中")),
+        ("serviceRegister", {"URL": f"{SERVICE_URL}/TaskDash/", "Name": "satEdit", "Reserved": ""}),
+        ("taskRegister", first),
+        ("taskRegister", second),
+        ("updateStatus", task_body("0001", status="已完成")),
+        (
+            "heartBeat",
+            {"url": f"{SERVICE_URL}/TaskDash/", "time": int(time.time()), "reserved": ""},
+        ),
+    ]
+    for topic, value in messages + messages:
+        nsqd.pub(topic, body(value))
+    wait_until(
+        lambda: (
+            len(stored_tasks(nsq_server)) == 2
+            and nsqd.channel_depth("heartBeat", "taskdash") == (0, 0)
+            and nsqd.channel_depth("updateStatus", "taskdash") == (0, 0)
+        )
+    )
+    tasks = stored_tasks(nsq_server)
+    assert tasks[task_id_of(first)].status == "已完成"
+    assert tasks[task_id_of(second)].status == "编辑中"
+    [service] = services(nsq_server).values()
+    assert service.name == "satEdit" and service.online and service.last_beat_ts > 0
+    assert dead_letters(nsq_server) == []
+
+
+def test_lookupd_discovers_two_nsqd(tmp_path: Path) -> None:
+    lookupd = Nsqlookupd(tmp_path / "lookupd").start()
+    daemons = [
+        Nsqd(tmp_path / f"nsqd{i}", node_id=i, lookupd_tcp=lookupd.tcp_address).start()
+        for i in (1, 2)
+    ]
+    server = None
+    try:
+        for daemon in daemons:
+            for topic in TOPICS:
+                daemon.create_channel(topic, "taskdash")
+        server = LiveServer(
+            make_settings(
+                tmp_path,
+                nsqlookupd_http_addresses=[lookupd.http_address],
+                nsq_lookupd_poll_interval_s=1,
+            )
+        ).start()
+        for i, daemon in enumerate(daemons):
+            daemon.mpub("taskRegister", [body(task_body(f"{i}-{n}")) for n in range(50)])
+        wait_until(lambda: len(stored_tasks(server)) == 100, timeout_s=20)
+    finally:
+        if server:
+            server.stop()
+        for daemon in daemons:
+            daemon.stop()
+        lookupd.stop()
+
+
+def test_a_poison_message_is_dead_lettered_once_and_the_rest_flows(
+    nsqd: Nsqd, nsq_server: LiveServer
+) -> None:
+    bodies = [body(task_body(f"{n:04d}")) for n in range(200)]
+    bodies.insert(100, b'{"ProjectID": 5, "oops"')
+    nsqd.mpub("taskRegister", bodies)
+    wait_until(
+        lambda: (
+            len(stored_tasks(nsq_server)) == 200
+            and nsqd.channel_depth("taskRegister", "taskdash") == (0, 0)
+        )
+    )
+    [letter] = dead_letters(nsq_server)
+    assert letter.topic == "taskRegister" and "invalid JSON" in letter.reason
+
+
+def test_store_refusing_writes_requeues_until_it_recovers(nsqd: Nsqd, tmp_path: Path) -> None:
+    server = LiveServer(
+        make_settings(tmp_path, nsqd_tcp_addresses=[nsqd.tcp_address], nsq_max_attempts=3)
+    ).start()
+    try:
+        refuse_writes(server, True)
+        nsqd.mpub("taskRegister", [body(task_body(f"{n:04d}")) for n in range(20)])
+        wait_until(lambda: nsqd_requeued(nsqd) >= 20)
+        assert stored_tasks(server) == {}
+        refuse_writes(server, False)
+        wait_until(lambda: len(stored_tasks(server)) == 20, timeout_s=30)
+        assert dead_letters(server) == []
+    finally:
+        server.stop()
+
+
+def nsqd_requeued(nsqd: Nsqd) -> int:
+    for topic in nsqd.stats()["topics"]:
+        if topic["topic_name"] == "taskRegister":
+            return sum(int(c["requeue_count"]) for c in topic["channels"])
+    return 0
+
+
+def refuse_writes(server: LiveServer, refuse: bool) -> None:
+    """Make the SQLite store refuse every task write (a trigger), or accept them again."""
+    import sqlite3
+
+    path = server.settings.store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        if refuse:
+            for event in ("INSERT", "UPDATE"):
+                conn.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS refuse_{event.lower()} BEFORE {event} ON tasks"
+                    " BEGIN SELECT RAISE(ABORT, 'store refuses writes (test)'); END"
+                )
+        else:
+            conn.execute("DROP TRIGGER IF EXISTS refuse_insert")
+            conn.execute("DROP TRIGGER IF EXISTS refuse_update")
