@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test lint typecheck pytest lock clean
+.PHONY: setup tools run test lint typecheck pytest lock clean
 
 setup: $(STAMP)
 
@@ -15,10 +15,14 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# nsqd, nsqlookupd, nsq_tail and FerretDB, built once from tools/ into .tools/bin (needs Go).
+tools:
+	scripts/build-tools.sh
+
 run: setup
 	$(BIN)/taskdash demo
 
-test: setup lint typecheck pytest
+test: setup tools lint typecheck pytest
 
 lint: setup
 	$(BIN)/ruff check src tests bench
@@ -27,7 +31,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Re-pin dependencies after editing pyproject.toml (needs uv: `$(BIN)/pip install uv`).

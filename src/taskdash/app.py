@@ -13,6 +13,8 @@ from taskdash import __version__
 from taskdash.messaging import http_ingest
 from taskdash.messaging.handlers import MessageHandler
 from taskdash.messaging.nsq_consumer import NsqConsumer
+from taskdash.messaging.publisher import NsqPublisher
+from taskdash.messaging.task_events import TaskEventPublisher
 from taskdash.settings import Settings
 from taskdash.store import open_store
 from taskdash.sync.sweeps import Sweeper
@@ -46,13 +48,20 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = store
         app.state.message_handler = handler
         app.state.readiness_probes = {}
+        publisher = NsqPublisher(settings)
+        events = TaskEventPublisher(store=store, publisher=publisher, topic=settings.events_topic)
         if consumer.enabled:
             consumer.start()
             app.state.readiness_probes["nsq"] = lambda: _nsq_readiness(consumer)
+            if settings.events_topic:
+                await publisher.start()
+                events.start()
         sweeper.start()
         try:
             yield
         finally:
+            await events.aclose()
+            await publisher.aclose()
             await consumer.aclose()
             await sweeper.aclose()
             await store.aclose()

@@ -161,3 +161,65 @@ def refuse_writes(server: LiveServer, refuse: bool) -> None:
         else:
             conn.execute("DROP TRIGGER IF EXISTS refuse_insert")
             conn.execute("DROP TRIGGER IF EXISTS refuse_update")
+
+
+def test_claims_and_releases_are_published_to_the_events_topic(
+    nsqd: Nsqd, nsq_server: LiveServer
+) -> None:
+    nsqd.create_channel("taskEvents", "test")
+    nsq_server.add_user("smq")
+    nsqd.pub("taskRegister", body(task_body("0001")))
+    wait_until(lambda: len(stored_tasks(nsq_server)) == 1)
+    smq = nsq_server.login("smq")
+    assert smq.post("/rpost/task", json={"operation": "TaskBind"}).json() == "success"
+    task_id = task_id_of(task_body("0001"))
+    assert smq.post("/rpost/task", json={"operation": "TaskRelease", "ID": task_id}).json() == (
+        "success"
+    )
+    events = read_messages(nsqd, "taskEvents", "test", count=3)
+    assert [(e["action"], e["task_id"]) for e in events] == [
+        ("create", task_id),
+        ("claim", task_id),
+        ("release", task_id),
+    ]
+    assert events[1]["to_user"] == "smq" and events[1]["to_status"] == "已领取"
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+
+
+def read_messages(nsqd: Nsqd, topic: str, channel: str, *, count: int) -> list[dict[str, Any]]:
+    """Read `count` messages from a channel with nsq_tail (a real NSQ consumer)."""
+    import subprocess
+
+    from tests.servers import tool
+
+    out = subprocess.run(
+        [
+            str(tool("nsq_tail")),
+            f"--nsqd-tcp-address={nsqd.tcp_address}",
+            f"--topic={topic}",
+            f"--channel={channel}",
+            f"-n={count}",
+        ],
+        capture_output=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_nsqd_outage_of_ten_seconds_loses_nothing(nsqd: Nsqd, nsq_server: LiveServer) -> None:
+    nsqd.create_channel("taskEvents", "test")
+    nsq_server.add_user("smq")
+    nsqd.mpub("taskRegister", [body(task_body(f"{n:04d}")) for n in range(2000)])
+    wait_until(lambda: len(stored_tasks(nsq_server)) > 0)
+    nsqd.stop()  # mid-stream: whatever is unacknowledged stays in nsqd's data path
+    smq = nsq_server.login("smq")
+    # TaskDash keeps working while nsqd is away; its task events wait in the store.
+    assert smq.post("/rpost/task", json={"operation": "TaskBind"}).json() == "success"
+    time.sleep(10)  # the outage itself is the scenario under test
+    nsqd.start()
+    wait_until(lambda: len(stored_tasks(nsq_server)) == 2000, timeout_s=60)
+    wait_until(lambda: nsqd.channel_depth("taskRegister", "taskdash") == (0, 0), timeout_s=30)
+    events = read_messages(nsqd, "taskEvents", "test", count=2001)
+    assert sum(e["action"] == "claim" for e in events) == 1
+    assert sum(e["action"] == "create" for e in events) == 2000

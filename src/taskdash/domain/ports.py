@@ -98,6 +98,12 @@ class TaskRepo(Protocol):
 
     async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]: ...
 
+    async def events_after(self, seq: int, *, limit: int) -> list[TaskEvent]:
+        """History of every task in the order it was written, after position `seq`."""
+        ...
+
+    async def last_event_seq(self) -> int: ...
+
 
 class ServiceRepo(Protocol):
     async def register(self, reg: ServiceRegistration, *, ts_ns: int, now: float) -> Service: ...
@@ -156,6 +162,22 @@ class AccountRepo(Protocol):
     async def clear_login_failures(self, key: str) -> None: ...
 
 
+class CoordinationRepo(Protocol):
+    """Leases and cursors that let several instances share work without doing it twice."""
+
+    async def acquire_lease(self, name: str, *, holder: str, now: float, ttl_s: float) -> bool:
+        """Take or renew lease `name` for `holder` unless someone else holds it unexpired."""
+        ...
+
+    async def release_lease(self, name: str, *, holder: str) -> None: ...
+
+    async def get_cursor(self, name: str) -> int: ...
+
+    async def advance_cursor(self, name: str, *, expected: int, to: int) -> bool:
+        """Move cursor `name` from `expected` to `to`; False if it had moved meanwhile."""
+        ...
+
+
 class DeadLetterRepo(Protocol):
     async def add(self, letters: Sequence[DeadLetter]) -> None: ...
 
@@ -178,6 +200,9 @@ class Store(Protocol):
 
     @property
     def dead_letters(self) -> DeadLetterRepo: ...
+
+    @property
+    def coordination(self) -> CoordinationRepo: ...
 
     @property
     def url(self) -> str: ...

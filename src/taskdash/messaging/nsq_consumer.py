@@ -78,7 +78,8 @@ class NsqConsumer:
                 channel=s.nsq_channel,
                 message_handler=self._receiver(topic),
                 nsqd_tcp_addresses=s.nsqd_tcp_addresses or None,
-                lookupd_http_addresses=[_http(a) for a in s.nsqlookupd_http_addresses] or None,
+                lookupd_http_addresses=[lookupd_url(a) for a in s.nsqlookupd_http_addresses]
+                or None,
                 lookupd_poll_interval=int(s.nsq_lookupd_poll_interval_s),
                 max_in_flight=s.nsq_max_in_flight,
                 max_tries=0,
@@ -186,7 +187,7 @@ class NsqConsumer:
         self._readers.clear()
 
 
-def _http(address: str) -> str:
+def lookupd_url(address: str) -> str:
     return address if address.startswith(("http://", "https://")) else f"http://{address}"
 
 

@@ -395,3 +395,21 @@ class SqliteTaskRepo:
             return [TaskEvent(*tuple(r)) for r in rows]
 
         return await self._db.read(history)
+
+    async def events_after(self, seq: int, *, limit: int) -> list[TaskEvent]:
+        def events(conn: sqlite3.Connection) -> list[TaskEvent]:
+            rows = conn.execute(
+                "SELECT task_id, at, actor, action, from_status, to_status, from_user, to_user,"
+                " detail, seq FROM task_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
+            return [TaskEvent(*tuple(r)) for r in rows]
+
+        return await self._db.read(events)
+
+    async def last_event_seq(self) -> int:
+        return await self._db.read(
+            lambda conn: int(
+                conn.execute("SELECT coalesce(max(seq), 0) FROM task_events").fetchone()[0]
+            )
+        )

@@ -1,0 +1,86 @@
+"""Publishing to NSQ: a pynsq Writer behind an awaitable `mpub`.
+
+nsqd addresses come from the settings, or from nsqlookupd's /nodes when only lookupd is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import nsq
+
+from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
+from taskdash.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT_S = 10.0
+RECONNECT_INTERVAL_S = 2.0
+
+
+class PublishError(Exception):
+    pass
+
+
+class NsqPublisher:
+    """An async front on pynsq's Writer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._writer: Any = None
+
+    async def start(self) -> None:
+        addresses = list(self._settings.nsqd_tcp_addresses) or await self._discover()
+        self._writer = nsq.Writer(
+            addresses, reconnect_interval=RECONNECT_INTERVAL_S, **connection_options(self._settings)
+        )
+
+    async def _discover(self) -> list[str]:
+        """nsqd TCP addresses known to nsqlookupd (used when only lookupd is configured)."""
+        found: set[str] = set()
+        async with httpx.AsyncClient(timeout=2) as client:
+            for address in self._settings.nsqlookupd_http_addresses:
+                try:
+                    answer = await client.get(f"{lookupd_url(address)}/nodes")
+                    for producer in answer.json().get("producers", []):
+                        found.add(f"{producer['broadcast_address']}:{producer['tcp_port']}")
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    logger.warning("nsqlookupd %s: %s", address, exc)
+        return sorted(found)
+
+    async def refresh(self) -> None:
+        """Connect to nsqd nodes that appeared in nsqlookupd since the last look."""
+        if self._writer is None or self._settings.nsqd_tcp_addresses:
+            return
+        for address in await self._discover():
+            host, _, port = address.rpartition(":")
+            if address not in self._writer.conns:
+                self._writer.connect_to_nsqd(host, int(port))
+
+    async def mpub(self, topic: str, bodies: list[bytes]) -> None:
+        """Publish `bodies` in one MPUB; raises PublishError unless nsqd answered OK."""
+        if self._writer is None:
+            raise PublishError("publisher not started")
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[Any] = loop.create_future()
+
+        def callback(conn: Any, data: Any) -> None:
+            if not answered.done():
+                answered.set_result(data)
+
+        self._writer.mpub(topic, bodies, callback=callback)
+        try:
+            data = await asyncio.wait_for(answered, PUBLISH_TIMEOUT_S)
+        except TimeoutError:
+            raise PublishError("nsqd did not answer") from None
+        if isinstance(data, Exception) or data != b"OK":
+            raise PublishError(str(data))
+
+    async def aclose(self) -> None:
+        if self._writer is not None:
+            for conn in list(self._writer.conns.values()):
+                conn.close()
+            self._writer = None

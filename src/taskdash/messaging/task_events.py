@@ -1,0 +1,97 @@
+"""Task events to NSQ: every change in task history, published to `events_topic` as JSON.
+
+The history table is the retry buffer (an outbox): one instance at a time (a lease) publishes
+what follows a shared cursor and moves the cursor only after nsqd answered OK. An nsqd outage
+or a restart therefore loses nothing; a crash between publish and cursor move can repeat a
+batch, which consumers recognise by `seq` (delivery is at-least-once, as NSQ's own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+
+from taskdash.domain.models import TaskEvent
+from taskdash.domain.ports import Store
+from taskdash.messaging.publisher import NsqPublisher, PublishError
+
+logger = logging.getLogger(__name__)
+
+LEASE = "task-events-publisher"
+CURSOR = "task-events"
+LEASE_TTL_S = 10.0
+POLL_INTERVAL_S = 0.25
+BATCH = 500
+
+
+def event_json(event: TaskEvent) -> bytes:
+    return json.dumps(
+        {
+            "seq": event.seq,
+            "task_id": event.task_id,
+            "action": event.action,
+            "actor": event.actor,
+            "at": event.at,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "from_user": event.from_user,
+            "to_user": event.to_user,
+            "detail": event.detail,
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+class TaskEventPublisher:
+    """Publishes task history to NSQ from whichever instance holds the lease."""
+
+    def __init__(self, *, store: Store, publisher: NsqPublisher, topic: str) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._topic = topic
+        self._holder = f"{uuid.uuid4().hex[:12]}"
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="task-event-publisher")
+
+    async def publish_pending(self) -> int:
+        """One round: publish what follows the cursor, if we hold the lease. Returns how many."""
+        now = time.time()
+        if not await self._store.coordination.acquire_lease(
+            LEASE, holder=self._holder, now=now, ttl_s=LEASE_TTL_S
+        ):
+            return 0
+        cursor = await self._store.coordination.get_cursor(CURSOR)
+        events = await self._store.tasks.events_after(cursor, limit=BATCH)
+        if not events:
+            return 0
+        await self._publisher.mpub(self._topic, [event_json(e) for e in events])
+        await self._store.coordination.advance_cursor(CURSOR, expected=cursor, to=events[-1].seq)
+        return len(events)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                published = await self.publish_pending()
+            except PublishError as exc:
+                logger.warning("task events wait for nsqd: %s", exc)
+                await self._publisher.refresh()
+                published = 0
+            except Exception:
+                logger.exception("task event publishing failed")
+                published = 0
+            if published < BATCH:
+                await asyncio.sleep(POLL_INTERVAL_S)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        try:
+            await self._store.coordination.release_lease(LEASE, holder=self._holder)
+        except Exception as exc:
+            logger.warning("could not release the events lease: %s", exc)
