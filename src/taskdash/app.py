@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
@@ -17,6 +19,7 @@ from taskdash.messaging.publisher import NsqPublisher
 from taskdash.messaging.task_events import TaskEventPublisher
 from taskdash.settings import Settings
 from taskdash.store import open_store
+from taskdash.sync.metadata import MetadataPuller
 from taskdash.sync.sweeps import Sweeper
 from taskdash.web.errors import install_error_handlers
 from taskdash.web.routes import admin, auth, compat, health, services, tasks
@@ -57,9 +60,16 @@ def create_app(settings: Settings) -> FastAPI:
                 await publisher.start()
                 events.start()
         sweeper.start()
+        http = httpx.AsyncClient(timeout=settings.metadata_timeout_s, follow_redirects=False)
+        puller = MetadataPuller(store=store, settings=settings, client=http)
+        pulling = asyncio.create_task(puller.run(), name="metadata puller")
         try:
             yield
         finally:
+            pulling.cancel()
+            await asyncio.gather(pulling, return_exceptions=True)
+            await puller.aclose()
+            await http.aclose()
             await events.aclose()
             await publisher.aclose()
             await consumer.aclose()

@@ -100,6 +100,41 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from taskdash.simulator import HttpSink, SimulatorOptions, Sink, TcpSink, run_simulator
+
+    configure_logging(load_settings({}))
+    sink: Sink
+    if args.nsqd_tcp_address:
+        sink = TcpSink(args.nsqd_tcp_address)
+    elif args.nsqd_http_address:
+        sink = HttpSink(f"http://{args.nsqd_http_address}")
+    elif args.taskdash_url:
+        sink = HttpSink(args.taskdash_url, args.ingest_token or "")
+    else:
+        print(
+            "taskdash: give --nsqd-tcp-address, --nsqd-http-address or --taskdash-url",
+            file=sys.stderr,
+        )
+        return 2
+    options = SimulatorOptions(
+        name=args.name,
+        host=args.host,
+        port=args.port,
+        project=args.project,
+        rate_per_s=args.rate,
+        initial_tasks=args.initial_tasks,
+        heartbeat_interval_s=args.heartbeat_interval,
+        status_interval_s=args.status_interval,
+        heartbeat_for_s=args.stop_heartbeat_after,
+        malformed_every=args.malformed_every,
+        events_nsqd_tcp=args.nsqd_tcp_address or "",
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_simulator(options, sink))
+    return 0
+
+
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -176,6 +211,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--data", help="an empty folder for the demo store (default: a temp dir)")
     demo.set_defaults(run=_demo)
+
+    sim = commands.add_parser("simulate", help="run a reference task service")
+    sim.add_argument("--name", default="satEdit", help="service name and task type")
+    sim.add_argument("--host", default="127.0.0.1", help="where it answers metadata pulls")
+    sim.add_argument("--port", type=int, default=18081)
+    sim.add_argument("--project", default="demo")
+    sim.add_argument("--nsqd-tcp-address", help="publish to nsqd over TCP (HOST:PORT)")
+    sim.add_argument("--nsqd-http-address", help="publish to nsqd's HTTP API (HOST:PORT)")
+    sim.add_argument("--taskdash-url", help="publish to TaskDash's HTTP ingest instead")
+    sim.add_argument("--ingest-token", help="TaskDash's ingest token")
+    sim.add_argument("--rate", type=float, default=0.2, help="new tasks per second")
+    sim.add_argument("--initial-tasks", type=int, default=10)
+    sim.add_argument("--heartbeat-interval", type=float, default=30.0, help="seconds")
+    sim.add_argument("--status-interval", type=float, default=15.0, help="seconds")
+    sim.add_argument("--stop-heartbeat-after", type=float, help="seconds, then go silent")
+    sim.add_argument(
+        "--malformed-every", type=int, default=0, help="make every Nth message malformed (0: never)"
+    )
+    sim.set_defaults(run=_simulate)
 
     user = commands.add_parser("user", help="manage accounts")
     user.add_argument("--store", help="store URL (TASKDASH_STORE_URL)")

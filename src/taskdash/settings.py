@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     max_claims_per_user: int = Field(10, ge=0)
     finished_statuses: CommaList = list(DEFAULT_FINISHED_STATUSES)
 
+    metadata_sync_interval_s: float = Field(60.0, gt=0)
+    metadata_path: str = "taskMetadata"
+    metadata_method: Literal["GET", "POST"] = "GET"
+    metadata_timeout_s: float = Field(5.0, gt=0)
+    metadata_page_size: int = Field(500, ge=1, le=10_000)
+
     session_ttl_s: float = Field(43200.0, gt=0)
     cookie_secure: bool = False
     allowed_origins: CommaList = []

@@ -147,6 +147,8 @@ class Service:
     health_changed_at: float = 0.0
     metadata_error: str = ""
     metadata_synced_at: float = 0.0
+    metadata_failures: int = 0
+    metadata_next_at: float = 0.0
 
 
 @dataclass(slots=True)

@@ -23,9 +23,9 @@ from taskdash.domain.models import (
 
 @dataclass(frozen=True, slots=True)
 class TaskMessageEnvelope:
-    """A parsed task message with its publish timestamp (ns) and topic kind."""
+    """A parsed task message with its publish timestamp (ns) and where it came from."""
 
-    kind: Literal["register", "update"]
+    kind: Literal["register", "update", "metadata"]
     message: TaskMessage
     ts_ns: int
 
@@ -122,6 +122,10 @@ class ServiceRepo(Protocol):
 
     async def unknown_heartbeats(self) -> dict[str, int]: ...
 
+    async def record_metadata_sync(
+        self, url: str, *, error: str, now: float, failures: int, next_at: float
+    ) -> None: ...
+
 
 class AccountRepo(Protocol):
     async def add_user(self, user: User) -> None:
@@ -160,6 +164,14 @@ class AccountRepo(Protocol):
     async def login_failures(self, key: str, *, now: float, window_s: float) -> int: ...
 
     async def clear_login_failures(self, key: str) -> None: ...
+
+
+class MetadataRepo(Protocol):
+    async def save(self, records: Sequence[TaskMessage], *, service: str, now: float) -> None:
+        """Keep the latest metadata record of each task as the service reported it."""
+        ...
+
+    async def count(self, *, service: str) -> int: ...
 
 
 class CoordinationRepo(Protocol):
@@ -203,6 +215,9 @@ class Store(Protocol):
 
     @property
     def coordination(self) -> CoordinationRepo: ...
+
+    @property
+    def metadata(self) -> MetadataRepo: ...
 
     @property
     def url(self) -> str: ...

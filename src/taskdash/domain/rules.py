@@ -7,6 +7,8 @@ duplicates, ends in the state of applying them in publish order (SPEC §3):
   (in publish order it is the one that created the task);
 - an update's status applies only if newer than the one that set the stored status.
 TaskDash's own changes (claim, release, expiry, assign) are updates published when they happen.
+A metadata record (SPEC §4) is an update as of its fetch time, except that its 待领取 never
+undoes a claim: the service reports what it knew before TaskDash gave the task a user.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from taskdash.domain.models import (
 )
 from taskdash.domain.ports import AssignChange
 
-MessageKind = Literal["register", "update"]
+MessageKind = Literal["register", "update", "metadata"]
 AssignStrategy = Literal["round_robin", "least_loaded"]
 
 
@@ -123,7 +125,10 @@ def merge_task_message(
             task.fields_ts = ts_ns
             changed = True
     status = msg.status or UNCLAIMED
-    if kind == "update":
+    if kind == "metadata" and status == UNCLAIMED and current.user:
+        # The service has not seen TaskDash's claim yet; its 待领取 is older news.
+        pass
+    elif kind in ("update", "metadata"):
         if current.status_src == StatusSource.REGISTER or (ts_ns, status) > (
             current.status_ts,
             current.status,

@@ -60,6 +60,14 @@ class NsqPublisher:
             if address not in self._writer.conns:
                 self._writer.connect_to_nsqd(host, int(port))
 
+    async def wait_connected(self, *, timeout_s: float) -> None:
+        """Wait (bounded) until the Writer has finished its handshake with some nsqd."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self._writer is not None and not self._writer.conns:
+            if asyncio.get_running_loop().time() > deadline:
+                raise PublishError("no nsqd connection")
+            await asyncio.sleep(0.05)
+
     async def mpub(self, topic: str, bodies: list[bytes]) -> None:
         """Publish `bodies` in one MPUB; raises PublishError unless nsqd answered OK."""
         if self._writer is None:

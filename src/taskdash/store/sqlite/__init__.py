@@ -7,6 +7,7 @@ from taskdash.store.sqlite.accounts import SqliteAccountRepo
 from taskdash.store.sqlite.coordination import SqliteCoordinationRepo
 from taskdash.store.sqlite.db import SqliteDb
 from taskdash.store.sqlite.dead_letters import SqliteDeadLetterRepo
+from taskdash.store.sqlite.metadata import SqliteMetadataRepo
 from taskdash.store.sqlite.schema import migrate
 from taskdash.store.sqlite.services import SqliteServiceRepo
 from taskdash.store.sqlite.tasks import SqliteTaskRepo
@@ -24,6 +25,7 @@ class SqliteStore:
         self.accounts = SqliteAccountRepo(self._db)
         self.dead_letters = SqliteDeadLetterRepo(self._db)
         self.coordination = SqliteCoordinationRepo(self._db)
+        self.metadata = SqliteMetadataRepo(self._db)
 
     def open(self) -> None:
         self._db.run_sync(migrate)

@@ -142,6 +142,9 @@ MIGRATIONS: tuple[str, ...] = (
         name TEXT PRIMARY KEY,
         value INTEGER NOT NULL
     );
+    ALTER TABLE services ADD COLUMN metadata_failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE services ADD COLUMN metadata_next_at REAL NOT NULL DEFAULT 0;
+    CREATE INDEX task_metadata_service ON task_metadata (service);
     """,
 )
 

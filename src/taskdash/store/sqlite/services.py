@@ -10,7 +10,8 @@ from taskdash.store.sqlite.db import SqliteDb
 
 _COLUMNS = (
     "_id, name, reserved, origin, registered_ts, last_beat_ts, last_beat_time, beat_reserved,"
-    " online, clock_skew, health_changed_at, metadata_error, metadata_synced_at"
+    " online, clock_skew, health_changed_at, metadata_error, metadata_synced_at,"
+    " metadata_failures, metadata_next_at"
 )
 
 
@@ -126,6 +127,20 @@ class SqliteServiceRepo:
             return changed
 
         return await self._db.write(sweep)
+
+    async def record_metadata_sync(
+        self, url: str, *, error: str, now: float, failures: int, next_at: float
+    ) -> None:
+        """The outcome of one metadata pull: its error ('' when it worked) and the next try."""
+        await self._db.write(
+            lambda conn: conn.execute(
+                "UPDATE services SET metadata_error = ?, metadata_failures = ?,"
+                " metadata_next_at = ?,"
+                " metadata_synced_at = CASE WHEN ? = '' THEN ? ELSE metadata_synced_at END"
+                " WHERE _id = ?",
+                (error, failures, next_at, error, now, url),
+            )
+        )
 
     async def unknown_heartbeats(self) -> dict[str, int]:
         return await self._db.read(

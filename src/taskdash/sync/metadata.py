@@ -1,0 +1,185 @@
+"""Metadata pull (SPEC §4): ask each online service for its tasks and reconcile what we missed.
+
+Every service is pulled concurrently with its own timeout, so a slow or dead one delays no
+other; a failure is shown as the service's `metadata_error` and retried with backoff. With
+several instances, a lease per service and round makes exactly one of them pull it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import httpx
+
+from taskdash.domain.errors import InvalidMessage
+from taskdash.domain.events import JsonObject, TaskMessage, decode_json, parse_metadata_record
+from taskdash.domain.models import DeadLetter, Service
+from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGES = 2000
+MAX_BACKOFF_S = 900.0
+
+
+class MetadataError(Exception):
+    """A pull that failed: timeout, non-2xx, bad JSON, or not an array."""
+
+
+def metadata_url(service_url: str, path: str) -> str:
+    return f"{service_url.rstrip('/')}/{path.lstrip('/')}"
+
+
+def backoff_s(failures: int, interval_s: float) -> float:
+    return float(min(MAX_BACKOFF_S, interval_s * (1 << min(failures, 10))))
+
+
+class MetadataPuller:
+    """Pulls metadata from services and reconciles it into the store."""
+
+    def __init__(self, *, store: Store, settings: Settings, client: httpx.AsyncClient) -> None:
+        self._store = store
+        self._settings = settings
+        self._client = client
+        self._holder = uuid.uuid4().hex[:12]
+        self._running: dict[str, asyncio.Task[int]] = {}
+
+    async def fetch_pages(self, service: Service) -> tuple[list[TaskMessage], list[DeadLetter]]:
+        """Every page of a service's metadata; bad records become dead letters."""
+        s = self._settings
+        url = metadata_url(service.url, s.metadata_path)
+        records: list[TaskMessage] = []
+        bad: list[DeadLetter] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            page = await self._fetch_page(url, offset)
+            for item in page:
+                try:
+                    if not isinstance(item, JsonObject):
+                        raise InvalidMessage("a metadata record must be a JSON object")
+                    records.append(parse_metadata_record(item))
+                except InvalidMessage as exc:
+                    bad.append(
+                        DeadLetter(
+                            topic=f"metadata:{service.url}",
+                            body=repr(item)[:4096].encode(),
+                            reason=str(exc),
+                            attempts=1,
+                            at=time.time(),
+                            key=f"metadata:{service.url}:{offset}:{len(records) + len(bad)}",
+                        )
+                    )
+            if len(page) < s.metadata_page_size:
+                return records, bad
+            offset += len(page)
+        raise MetadataError(f"more than {MAX_PAGES} pages")
+
+    async def _fetch_page(self, url: str, offset: int) -> list[object]:
+        s = self._settings
+        try:
+            if s.metadata_method == "POST":
+                answer = await self._client.post(
+                    url,
+                    json={
+                        "operation": "GetTaskMetadata",
+                        "offset": offset,
+                        "limit": s.metadata_page_size,
+                    },
+                )
+            else:
+                answer = await self._client.get(
+                    url, params={"offset": offset, "limit": s.metadata_page_size}
+                )
+        except httpx.TimeoutException:
+            raise MetadataError(f"timed out after {s.metadata_timeout_s:g} s") from None
+        except httpx.HTTPError as exc:
+            raise MetadataError(f"{type(exc).__name__}: {exc}") from None
+        if not answer.is_success:
+            raise MetadataError(f"HTTP {answer.status_code} from {url}")
+        try:
+            page = decode_json(answer.content)
+        except InvalidMessage as exc:
+            raise MetadataError(str(exc)) from None
+        if not isinstance(page, list):
+            raise MetadataError("the answer is not a JSON array")
+        return page
+
+    async def pull(self, service: Service) -> int:
+        """Pull one service now and record the outcome; returns how many records it gave."""
+        now = time.time()
+        try:
+            records, bad = await self.fetch_pages(service)
+        except MetadataError as exc:
+            failures = service.metadata_failures + 1
+            wait = backoff_s(failures, self._settings.metadata_sync_interval_s)
+            logger.warning("metadata pull from %s failed (%d): %s", service.url, failures, exc)
+            await self._store.services.record_metadata_sync(
+                service.url, error=str(exc), now=now, failures=failures, next_at=now + wait
+            )
+            return 0
+        await self.reconcile(records, service=service.url, fetched_ns=time.time_ns())
+        if bad:
+            await self._store.dead_letters.add(bad)
+        await self._store.services.record_metadata_sync(
+            service.url,
+            error=f"{len(bad)} bad record(s)" if bad else "",
+            now=now,
+            failures=0,
+            next_at=now + self._settings.metadata_sync_interval_s,
+        )
+        return len(records)
+
+    async def reconcile(
+        self, records: Sequence[TaskMessage], *, service: str, fetched_ns: int
+    ) -> None:
+        """Store the records and apply them to tasks as updates as of the fetch time."""
+        now = fetched_ns / 1e9
+        await self._store.metadata.save(records, service=service, now=now)
+        envelopes = [
+            TaskMessageEnvelope(kind="metadata", message=r, ts_ns=fetched_ns) for r in records
+        ]
+        for start in range(0, len(envelopes), 500):
+            await self._store.tasks.apply_messages(envelopes[start : start + 500], now=now)
+
+    async def start_due_pulls(self) -> None:
+        """Start a pull for every online service that is due and whose lease we get."""
+        now = time.time()
+        lease_s = max(1.0, self._settings.metadata_sync_interval_s * 0.9)
+        for service in await self._store.services.all():
+            if (
+                not service.online
+                or service.metadata_next_at > now
+                or service.url in self._running
+                or urlsplit(service.url).scheme not in ("http", "https")
+            ):
+                continue
+            if await self._store.coordination.acquire_lease(
+                f"metadata:{service.url}", holder=self._holder, now=now, ttl_s=lease_s
+            ):
+                task = asyncio.create_task(self.pull(service), name=f"metadata {service.url}")
+                self._running[service.url] = task
+                task.add_done_callback(functools.partial(self._forget, service.url))
+
+    def _forget(self, url: str, _: asyncio.Task[int]) -> None:
+        self._running.pop(url, None)
+
+    async def run(self) -> None:
+        """Start due pulls every second; each runs on its own, so none waits for another."""
+        while True:
+            try:
+                await self.start_due_pulls()
+            except Exception:
+                logger.exception("metadata scheduling failed")
+            await asyncio.sleep(min(self._settings.metadata_sync_interval_s, 1.0))
+
+    async def aclose(self) -> None:
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
