@@ -195,3 +195,27 @@ def task_id_of(body: dict[str, Any]) -> str:
     return body["ID"] or derive_task_id(
         body["ProjectID"], body["InstanceID"], body["TaskID"], body["TaskType"]
     )
+
+
+class ThreadedApp:
+    """Any ASGI app served by uvicorn in a thread on a free loopback port (a fake-free server)."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ThreadedApp:
+        self._thread.start()
+        wait_until(lambda: self._server.started)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
