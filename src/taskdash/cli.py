@@ -44,6 +44,9 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    # Per-request and per-connection chatter of the libraries; their warnings still show.
+    for noisy in ("httpx", "nsq"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def load_settings(overrides: dict[str, Any]) -> Settings:
@@ -96,7 +99,9 @@ def _demo(args: argparse.Namespace) -> int:
         return 2
     data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(data_dir=data_dir, host=args.host, port=args.port))
+        asyncio.run(
+            run_demo(data_dir=data_dir, host=args.host, port=args.port, use_nsqd=not args.no_nsqd)
+        )
     return 0
 
 
@@ -210,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--data", help="an empty folder for the demo store (default: a temp dir)")
+    demo.add_argument(
+        "--no-nsqd", action="store_true", help="use HTTP ingest even if nsqd is built"
+    )
     demo.set_defaults(run=_demo)
 
     sim = commands.add_parser("simulate", help="run a reference task service")

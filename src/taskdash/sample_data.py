@@ -1,4 +1,4 @@
-"""Sample data for the demo: the seed document's tasks (with 127.0.0.1 URLs) and a few more."""
+"""Sample data for the demo: demo accounts and the seed document's tasks (on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ from taskdash.actions import accounts
 from taskdash.domain.models import Role
 from taskdash.domain.ports import Store
 from taskdash.messaging.handlers import InboundMessage, MessageHandler
-
-SAT_EDIT_URL = "http://127.0.0.1:18081"
-VID_EDIT_URL = "http://127.0.0.1:18082"
 
 # (ID, ProjectID, InstanceID, TaskID, TaskType, Status, CreateTime) as in the seed's examples.
 SEED_TASKS: tuple[tuple[str, str, str, str, str, str, int], ...] = (
@@ -89,63 +86,28 @@ class DemoAccount:
     password: str
 
 
-def _task_body(
-    task_id: str, project: str, instance: str, number: str, kind: str, status: str, created: int
-) -> bytes:
-    url = SAT_EDIT_URL if kind == "satEdit" else VID_EDIT_URL
-    return json.dumps(
-        {
+def seed_task_messages(service_urls: dict[str, str]) -> list[InboundMessage]:
+    """The seed's six tasks, pointing at the sample services (`task type -> base URL`)."""
+    now_ns = time.time_ns()
+    messages = []
+    for i, (task_id, project, instance, number, kind, status, created) in enumerate(SEED_TASKS):
+        body = {
             "ID": task_id,
             "ProjectID": project,
             "InstanceID": instance,
             "TaskID": number,
             "TaskType": kind,
             "Status": status,
-            "URL": f"{url}/edit/{number}",
+            "URL": f"{service_urls[kind]}/edit/{number}",
             "EditInfo": "",
             "CreateTime": created,
-        },
-        ensure_ascii=False,
-    ).encode()
-
-
-def sample_messages(*, extra_tasks: int = 40) -> list[InboundMessage]:
-    """Two services, their heartbeats, the seed's tasks and `extra_tasks` generated ones."""
-    now_ns = time.time_ns()
-    messages = [
-        InboundMessage(
-            "serviceRegister",
-            json.dumps({"URL": f"{url}/TaskDash/", "Name": name, "Reserved": ""}).encode(),
-            now_ns,
-        )
-        for url, name in ((SAT_EDIT_URL, "satEdit"), (VID_EDIT_URL, "vidEdit"))
-    ]
-    messages += [
-        InboundMessage(
-            "heartBeat",
-            json.dumps(
-                {"url": f"{url}/TaskDash/", "time": now_ns // 10**9, "reserved": ""}
-            ).encode(),
-            now_ns + 1,
-        )
-        for url in (SAT_EDIT_URL, VID_EDIT_URL)
-    ]
-    messages += [
-        InboundMessage("taskRegister", _task_body(*task), now_ns + 2 + i)
-        for i, task in enumerate(SEED_TASKS)
-    ]
-    base = int(time.time()) - extra_tasks * 600
-    for i in range(extra_tasks):
-        kind = "satEdit" if i % 3 else "vidEdit"
-        body = _task_body(
-            "", f"proj-{1 + i % 4}", f"inst-{i // 4:03d}", f"demo_{i:05d}", kind, "", base + i * 600
-        )
-        messages.append(InboundMessage("taskRegister", body, now_ns + 100 + i))
+        }
+        messages.append(InboundMessage("taskRegister", json.dumps(body).encode(), now_ns + i))
     return messages
 
 
-async def load_sample_data(*, store: Store, handler: MessageHandler) -> list[DemoAccount]:
-    """Create the demo accounts (fresh random passwords) and ingest the sample messages."""
+async def create_demo_accounts(*, store: Store) -> list[DemoAccount]:
+    """The demo accounts, each with a fresh random password."""
     created = []
     for name, role, group in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
@@ -153,5 +115,12 @@ async def load_sample_data(*, store: Store, handler: MessageHandler) -> list[Dem
             store=store, name=name, role=role, password=password, group=group
         )
         created.append(DemoAccount(name, role, password))
-    await handler.handle_batch(sample_messages())
+    return created
+
+
+async def load_sample_data(
+    *, store: Store, handler: MessageHandler, service_urls: dict[str, str]
+) -> list[DemoAccount]:
+    created = await create_demo_accounts(store=store)
+    await handler.handle_batch(seed_task_messages(service_urls))
     return created
