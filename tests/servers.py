@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 from dataclasses import dataclass, field
@@ -71,6 +70,7 @@ class Nsqd:
     data_path: Path
     node_id: int
     lookupd_tcp: str | None = None
+    extra_args: tuple[str, ...] = ()
     tcp_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     proc: ServerProcess | None = None
@@ -96,6 +96,7 @@ class Nsqd:
         ]
         if self.lookupd_tcp:
             args.append(f"--lookupd-tcp-address={self.lookupd_tcp}")
+        args += self.extra_args
         self.proc = ServerProcess(args, self.data_path / "nsqd.log")
         self.proc.start()
         wait_until(lambda: _ping(f"{self.http_url}/ping"), timeout_s=15)
@@ -170,7 +171,3 @@ class Nsqlookupd:
     def stop(self) -> None:
         if self.proc:
             self.proc.stop()
-
-
-def environment_without_taskdash() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("TASKDASH_")}

@@ -57,7 +57,7 @@ def unclaimed_query(user: User, base: TaskQuery, offline: tuple[str, ...]) -> Ta
     )
 
 
-def visible_scopes(user: User, base: TaskQuery, offline: tuple[str, ...]) -> list[TaskQuery]:
+def visible_scopes(user: User, base: TaskQuery) -> list[TaskQuery]:
     """The index-served queries whose union is what `user` may see of `base`."""
     if user.role >= Role.MANAGER:
         return [base]
@@ -67,7 +67,8 @@ def visible_scopes(user: User, base: TaskQuery, offline: tuple[str, ...]) -> lis
     if user.role >= Role.CHECKER and base.checker in (None, user.name) and base.user is None:
         scopes.append(replace(base, checker=user.name))
     if base.status in (None, UNCLAIMED) and base.user in (None, ""):
-        scopes.append(unclaimed_query(user, base, offline))
+        # Listed, not claimed: tasks of offline services stay visible (marked as such).
+        scopes.append(unclaimed_query(user, base, base.exclude_origins))
     return scopes
 
 
@@ -75,8 +76,7 @@ async def list_tasks(*, store: Store, user: User, query: TaskQuery) -> list[Task
     """One page of what `user` may see of `query`, in the query's order."""
     if query.user is not None and query.user not in ("", user.name):
         require_role(user, Role.MANAGER)
-    offline = await offline_origins(store)
-    scopes = visible_scopes(user, query, offline)
+    scopes = visible_scopes(user, query)
     if len(scopes) == 1:
         return await store.tasks.find(scopes[0])
     pages = [await store.tasks.find(scope) for scope in scopes]
