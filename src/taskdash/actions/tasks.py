@@ -25,9 +25,12 @@ async def offline_origins(store: Store) -> tuple[str, ...]:
     return tuple(sorted(origin for origin, online in state.items() if not online))
 
 
-def claim_rules(user: User, settings: Settings, offline: tuple[str, ...]) -> ClaimRules:
+def claim_rules(
+    user: User, settings: Settings, offline: tuple[str, ...], *, actor: User | None = None
+) -> ClaimRules:
     return ClaimRules(
         user=user.name,
+        actor=(actor or user).name,
         user_group=user.group,
         max_claims=settings.max_claims_per_user,
         finished_statuses=tuple(settings.finished_statuses),
@@ -52,9 +55,7 @@ def can_see(user: User, task: Task) -> bool:
 def unclaimed_query(user: User, base: TaskQuery, offline: tuple[str, ...]) -> TaskQuery:
     """Claimable tasks for `user`: unclaimed, in no group or theirs, service not offline."""
     groups = None if user.role >= Role.MANAGER else tuple(sorted({"", user.group}))
-    return replace(
-        base, status=UNCLAIMED, user="", groups=groups, exclude_origins=offline, newest_first=False
-    )
+    return replace(base, status=UNCLAIMED, user="", groups=groups, exclude_origins=offline)
 
 
 def visible_scopes(user: User, base: TaskQuery) -> list[TaskQuery]:
@@ -79,8 +80,10 @@ async def list_tasks(*, store: Store, user: User, query: TaskQuery) -> list[Task
     scopes = visible_scopes(user, query)
     if len(scopes) == 1:
         return await store.tasks.find(scopes[0])
-    pages = [await store.tasks.find(scope) for scope in scopes]
-    return merge_pages(pages, newest_first=query.newest_first, limit=query.limit)
+    # An offset counts over the union, so each scope is read from its start up to the window.
+    window = query.offset + query.limit
+    pages = [await store.tasks.find(replace(scope, offset=0, limit=window)) for scope in scopes]
+    return merge_pages(pages, newest_first=query.newest_first, limit=window)[query.offset :]
 
 
 def merge_pages(pages: Sequence[list[Task]], *, newest_first: bool, limit: int) -> list[Task]:
@@ -122,7 +125,7 @@ async def claim(
     user = await _claimant(store=store, actor=actor, for_user=for_user)
     offline = await offline_origins(store)
     return await store.tasks.claim(
-        task_id=task_id, rules=claim_rules(user, settings, offline), now=time.time()
+        task_id=task_id, rules=claim_rules(user, settings, offline, actor=actor), now=time.time()
     )
 
 
@@ -138,7 +141,7 @@ async def claim_next(
     user = await _claimant(store=store, actor=actor, for_user=for_user)
     offline = await offline_origins(store)
     return await store.tasks.claim_next(
-        rules=claim_rules(user, settings, offline),
+        rules=claim_rules(user, settings, offline, actor=actor),
         task_type=task_type or None,
         project_id=project_id or None,
         now=time.time(),

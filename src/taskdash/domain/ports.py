@@ -39,6 +39,7 @@ class ClaimRules:
     max_claims: int
     finished_statuses: tuple[str, ...]
     offline_origins: tuple[str, ...]
+    actor: str = ""  # who asked, when a manager claims for `user`
 
 
 @dataclass(frozen=True, slots=True)

@@ -257,7 +257,7 @@ class SqliteTaskRepo:
                 conn,
                 task,
                 domain_rules.claimed(task, user=rules.user, now=now),
-                actor=rules.user,
+                actor=rules.actor or rules.user,
                 action="claim",
                 now=now,
             )
@@ -293,7 +293,7 @@ class SqliteTaskRepo:
                 conn,
                 task,
                 domain_rules.claimed(task, user=rules.user, now=now),
-                actor=rules.user,
+                actor=rules.actor or rules.user,
                 action="claim",
                 now=now,
             )

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from taskdash.actions import accounts, tasks
+from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Role
 from taskdash.web.deps import StoreDep, UserDep
 from taskdash.web.schemas import DeadLetterOut, DeadLetterPage, UserIn, UserOut, UserPatch
@@ -23,6 +24,8 @@ async def dead_letters(
 ) -> DeadLetterPage:
     """Messages that could not be applied, newest first, with the reason."""
     tasks.require_role(user, Role.ADMIN)
+    if cursor is not None and not cursor.isdigit():
+        raise BadRequest("cursor is not one this API gave")
     letters = await store.dead_letters.recent(limit=limit, before_id=cursor)
     return DeadLetterPage(
         items=[

@@ -21,7 +21,13 @@ from taskdash.web.session_cookie import set_session_cookie
 router = APIRouter()
 
 Params = dict[str, Any]
-SUCCESS = JSONResponse("success")
+
+
+def success() -> JSONResponse:
+    return JSONResponse("success")
+
+
+MAX_OFFSET = 100_000  # deep offsets cost a scan; the REST API pages by cursor instead
 
 
 async def read_params(request: Request) -> Params:
@@ -103,7 +109,7 @@ async def user_login(request: Request, store: Store, settings: Settings, p: Para
         password=text(p, "password", required=True) or "",
         address=client_address(request),
     )
-    response = JSONResponse("success")
+    response = success()
     set_session_cookie(response, result.token, settings)
     return response
 
@@ -111,7 +117,7 @@ async def user_login(request: Request, store: Store, settings: Settings, p: Para
 def _page(p: Params, **filters: Any) -> TaskQuery:
     return TaskQuery(
         limit=number(p, "limit", default=tasks.MAX_PAGE, maximum=tasks.MAX_PAGE),
-        offset=number(p, "offset", default=0, maximum=10_000_000),
+        offset=number(p, "offset", default=0, maximum=MAX_OFFSET),
         **filters,
     )
 
@@ -159,7 +165,7 @@ async def task_bind(request: Request, store: Store, settings: Settings, p: Param
             task_type=text(p, "TaskType"),
             project_id=text(p, "ProjectID"),
         )
-    return SUCCESS
+    return success()
 
 
 async def task_assign(
@@ -181,7 +187,7 @@ async def task_assign(
         raise type(error)(
             f"{len(outcome.failed)} task(s) not assigned; first {task_id}: {error.detail}"
         )
-    return SUCCESS
+    return success()
 
 
 def _optional_text(p: Params, name: str) -> str | None:
@@ -196,7 +202,7 @@ async def task_release(
 ) -> JSONResponse:
     user = await current_user(request, store)
     await tasks.release(store=store, actor=user, task_id=text(p, "ID", required=True) or "")
-    return SUCCESS
+    return success()
 
 
 OPERATIONS: dict[str, Operation] = {
