@@ -65,6 +65,12 @@ def _settle(write: _Write, result: Any, error: BaseException | None) -> None:
     write.loop.call_soon_threadsafe(settle)
 
 
+def _write_error(exc: sqlite3.Error) -> StoreWriteError:
+    error = StoreWriteError(str(exc))
+    error.__cause__ = exc
+    return error
+
+
 class SqliteDb:
     """Owns the connections and threads of one SQLite database file."""
 
@@ -160,15 +166,22 @@ class SqliteDb:
         conn.execute("SAVEPOINT w")
         try:
             result = write.fn(conn)
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if isinstance(result, sqlite3.Cursor):
+                # A cursor must not reach the event loop: freeing it there would reset a
+                # statement of this connection while this thread is using it.
+                result.close()
+                result = None
+        except sqlite3.DatabaseError as exc:
             if not isinstance(exc, sqlite3.IntegrityError):
                 raise  # disk full, I/O error, locked: the whole transaction is in doubt
             conn.execute("ROLLBACK TO w")
             conn.execute("RELEASE w")
-            return None, StoreWriteError(str(exc))
+            return None, _write_error(exc)
         except Exception as exc:
             conn.execute("ROLLBACK TO w")
             conn.execute("RELEASE w")
+            if isinstance(exc, sqlite3.Error):
+                return None, _write_error(exc)
             if not isinstance(exc, TaskDashError | ValueError):
                 logger.exception("sqlite: write failed")
             return None, exc
