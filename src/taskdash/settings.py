@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     nsqd_tcp_addresses: CommaList = []
     nsqlookupd_http_addresses: CommaList = []
     nsq_channel: str = "taskdash"
-    nsq_max_in_flight: int = Field(200, ge=1)
+    nsq_max_in_flight: int = Field(1000, ge=1)
     nsq_max_attempts: int = Field(5, ge=1)
     nsq_lookupd_poll_interval_s: int = Field(15, ge=1)
     nsq_tls: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -141,12 +142,17 @@ def _fold_char(ch: str) -> str:
     return lower if len(lower) == 1 else upper
 
 
+@functools.cache
+def _folded_names(names: tuple[str, ...]) -> dict[str, str]:
+    return {fold_key(name): name for name in names}
+
+
 def match_fields(obj: JsonObject, names: tuple[str, ...]) -> dict[str, list[Any]]:
     """Go encoding/json key matching: exact name first, else case-insensitive; unknown ignored.
 
     Returns, per field, its non-null values in document order (a null leaves a field as it is).
     """
-    by_fold = {fold_key(name): name for name in names}
+    by_fold = _folded_names(names)
     found: dict[str, list[Any]] = {}
     for key, value in obj.pairs:
         name = key if key in names else by_fold.get(fold_key(key))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prometheus_client import Counter
+from prometheus_client import Counter as MetricCounter
 
 from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.events import (
@@ -29,7 +30,7 @@ from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-MESSAGES = Counter("taskdash_messages_total", "Messages handled", ["topic", "outcome"])
+MESSAGES = MetricCounter("taskdash_messages_total", "Messages handled", ["topic", "outcome"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,8 @@ class MessageHandler:
                 logger.warning("dead letter on %s: %s", letter.topic, letter.reason)
         for letter in dead:
             MESSAGES.labels(letter.topic, "dead").inc()
-        for topic in applied_topics:
-            MESSAGES.labels(topic, "ok").inc()
+        for topic, count in Counter(applied_topics).items():
+            MESSAGES.labels(topic, "ok").inc(count)
 
     async def dead_letter(self, message: InboundMessage, reason: str) -> None:
         """Keep a message that failed too often; it is never silently dropped."""

@@ -24,13 +24,19 @@ from taskdash.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# Two batches in progress: one being parsed here while the store commits the other.
+WORKERS = 2
+# How long a worker lets a small batch fill up: every batch costs one fsync.
+LINGER_S = 0.005
 MAX_REQUEUE_DELAY_MS = 60_000
 DRAIN_TIMEOUT_S = 10.0
 
 
 def connection_options(settings: Settings) -> dict[str, Any]:
     """TLS and auth settings passed through to every nsqd connection."""
-    options: dict[str, Any] = {"user_agent": "taskdash"}
+    # nsqd holds outgoing messages up to 250 ms by default to fill its buffer; a consumer that
+    # FINs only after a commit would wait for that at the end of every RDY window.
+    options: dict[str, Any] = {"user_agent": "taskdash", "output_buffer_timeout": 25}
     if settings.nsq_tls:
         options["tls_v1"] = True
         tls: dict[str, Any] = {}
@@ -61,7 +67,8 @@ class NsqConsumer:
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._worker: asyncio.Task[None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._active = 0
         self._closing = False
 
     @property
@@ -86,7 +93,9 @@ class NsqConsumer:
                 **connection_options(s),
             )
             self._readers.append(reader)
-        self._worker = asyncio.create_task(self._work(), name="nsq-consumer")
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"nsq-consumer-{n}") for n in range(WORKERS)
+        ]
         logger.info(
             "consuming %s on channel %s from %s",
             ", ".join(s.topics),
@@ -116,11 +125,21 @@ class NsqConsumer:
     async def _work(self) -> None:
         while True:
             await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            if not self._pending:
+                self._wakeup.clear()
+                continue
+            if len(self._pending) < MAX_BATCH:
+                await asyncio.sleep(LINGER_S)
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            if not self._pending:
+                self._wakeup.clear()
+            self._active += 1
+            try:
                 await self._apply(batch)
-            self._idle.set()
+            finally:
+                self._active -= 1
+            if not self._pending and not self._active:
+                self._idle.set()
 
     async def _apply(self, batch: list[tuple[Any, InboundMessage]]) -> None:
         try:
@@ -173,9 +192,9 @@ class NsqConsumer:
             reader.set_max_in_flight(0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), DRAIN_TIMEOUT_S)
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
         for message, _ in self._pending:
             if not message.has_responded():
                 message.requeue(backoff=False, delay=0)

@@ -94,25 +94,34 @@ def _get(conn: sqlite3.Connection, task_id: str) -> Task | None:
     return row_to_task(row) if row else None
 
 
-def _save(conn: sqlite3.Connection, task: Task) -> None:
-    conn.execute(_UPSERT, task_to_row(task))
+def _get_many(conn: sqlite3.Connection, task_ids: set[str]) -> dict[str, Task]:
+    found: dict[str, Task] = {}
+    ids = list(task_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(f"{_SELECT} WHERE _id IN ({', '.join('?' * len(chunk))})", chunk)
+        found.update((task.id, task) for task in map(row_to_task, rows))
+    return found
 
 
-def record_event(conn: sqlite3.Connection, event: TaskEvent) -> None:
-    conn.execute(
+def record_events(conn: sqlite3.Connection, events: Sequence[TaskEvent]) -> None:
+    conn.executemany(
         "INSERT INTO task_events (task_id, at, actor, action, from_status, to_status,"
         " from_user, to_user, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            event.task_id,
-            event.at,
-            event.actor,
-            event.action,
-            event.from_status,
-            event.to_status,
-            event.from_user,
-            event.to_user,
-            event.detail,
-        ),
+        [
+            (
+                e.task_id,
+                e.at,
+                e.actor,
+                e.action,
+                e.from_status,
+                e.to_status,
+                e.from_user,
+                e.to_user,
+                e.detail,
+            )
+            for e in events
+        ],
     )
 
 
@@ -136,26 +145,28 @@ def _change(
     )
     if cursor.rowcount != 1:
         raise TaskNotClaimable("task changed meanwhile")
-    record_event(
+    record_events(
         conn,
-        TaskEvent(
-            task_id=before.id,
-            at=now,
-            actor=actor,
-            action=action,
-            from_status=before.status,
-            to_status=after.status,
-            from_user=before.user,
-            to_user=after.user,
-            detail=detail,
-        ),
+        [
+            TaskEvent(
+                task_id=before.id,
+                at=now,
+                actor=actor,
+                action=action,
+                from_status=before.status,
+                to_status=after.status,
+                from_user=before.user,
+                to_user=after.user,
+                detail=detail,
+            )
+        ],
     )
     return after
 
 
 def _unfinished_count(conn: sqlite3.Connection, user: str, finished: Sequence[str]) -> int:
     marks = ", ".join("?" * len(finished))
-    where = f"user = ? AND status NOT IN ({marks})" if finished else "user = ?"
+    where = "user = ? AND user != ''" + (f" AND status NOT IN ({marks})" if finished else "")
     return int(
         conn.execute(f"SELECT count(*) FROM tasks WHERE {where}", (user, *finished)).fetchone()[0]
     )
@@ -166,6 +177,9 @@ def _check_limit(conn: sqlite3.Connection, rules_: ClaimRules) -> None:
         _unfinished_count(conn, rules_.user, rules_.finished_statuses) >= rules_.max_claims
     ):
         raise ClaimLimitReached(f"{rules_.user} holds {rules_.max_claims} unfinished tasks")
+
+
+_PARTIAL_INDEX_COLUMNS = frozenset({"user", "checker"})
 
 
 def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
@@ -183,6 +197,8 @@ def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+            if value and column in _PARTIAL_INDEX_COLUMNS:
+                where.append(f"{column} != ''")  # lets SQLite use the partial index
     if query.groups is not None:
         where.append(f'"group" IN ({", ".join("?" * len(query.groups))})')
         params.extend(query.groups)
@@ -207,29 +223,31 @@ class SqliteTaskRepo:
 
     async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
         def apply(conn: sqlite3.Connection) -> int:
-            changed = 0
+            current = _get_many(conn, {env.message.id for env in envelopes})
+            changed: dict[str, Task] = {}
+            events: list[TaskEvent] = []
             for env in envelopes:
-                current = _get(conn, env.message.id)
+                before = current.get(env.message.id)
                 merged = domain_rules.merge_task_message(
-                    current, env.message, kind=env.kind, ts_ns=env.ts_ns, now=now
+                    before, env.message, kind=env.kind, ts_ns=env.ts_ns, now=now
                 )
                 if merged is None:
                     continue
-                _save(conn, merged)
-                changed += 1
-                if current is None or current.status != merged.status:
-                    record_event(
-                        conn,
+                current[merged.id] = changed[merged.id] = merged
+                if before is None or before.status != merged.status:
+                    events.append(
                         TaskEvent(
                             task_id=merged.id,
                             at=now,
                             actor="service",
-                            action="create" if current is None else env.kind,
-                            from_status=current.status if current else "",
+                            action="create" if before is None else env.kind,
+                            from_status=before.status if before else "",
                             to_status=merged.status,
-                        ),
+                        )
                     )
-            return changed
+            conn.executemany(_UPSERT, [task_to_row(task) for task in changed.values()])
+            record_events(conn, events)
+            return len(changed)
 
         return await self._db.write(apply)
 
@@ -345,8 +363,10 @@ class SqliteTaskRepo:
     async def expire_claims(self, *, claimed_before: float, now: float, limit: int) -> list[Task]:
         def expire(conn: sqlite3.Connection) -> list[Task]:
             rows = conn.execute(
-                f"{_SELECT} WHERE status = ? AND claimed_at < ? ORDER BY claimed_at LIMIT ?",
-                (CLAIMED, claimed_before, limit),
+                # The status is written out (not bound) so that the partial index applies.
+                f"{_SELECT} WHERE status = '{CLAIMED}' AND claimed_at < ?"
+                " ORDER BY claimed_at LIMIT ?",
+                (claimed_before, limit),
             ).fetchall()
             expired = []
             for row in rows:
