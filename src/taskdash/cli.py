@@ -100,7 +100,13 @@ def _demo(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            run_demo(data_dir=data_dir, host=args.host, port=args.port, use_nsqd=not args.no_nsqd)
+            run_demo(
+                data_dir=data_dir,
+                host=args.host,
+                port=args.port,
+                use_nsqd=not args.no_nsqd,
+                task_rate=args.task_rate,
+            )
         )
     return 0
 
@@ -217,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", help="an empty folder for the demo store (default: a temp dir)")
     demo.add_argument(
         "--no-nsqd", action="store_true", help="use HTTP ingest even if nsqd is built"
+    )
+    demo.add_argument(
+        "--task-rate", type=float, default=0.1, help="new tasks per second per simulated service"
     )
     demo.set_defaults(run=_demo)
 

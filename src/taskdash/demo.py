@@ -104,7 +104,9 @@ def announce(settings: Settings, accounts: list[DemoAccount], data_dir: Path, vi
     print("\n".join(lines) + "\n", flush=True)
 
 
-async def run_demo(*, data_dir: Path, host: str, port: int, use_nsqd: bool = True) -> None:
+async def run_demo(
+    *, data_dir: Path, host: str, port: int, use_nsqd: bool = True, task_rate: float = 0.1
+) -> None:
     binary = find_nsqd() if use_nsqd else None
     async with contextlib.AsyncExitStack() as stack:
         nsqd = await stack.enter_async_context(local_nsqd(binary, data_dir)) if binary else None
@@ -156,7 +158,7 @@ async def run_demo(*, data_dir: Path, host: str, port: int, use_nsqd: bool = Tru
                 name=name,
                 port=service_port,
                 project="demo",
-                rate_per_s=0.1,
+                rate_per_s=task_rate,
                 initial_tasks=12,
                 events_nsqd_tcp=nsqd.tcp_address if nsqd else "",
             )
