@@ -66,6 +66,7 @@ class LiveServer:
             log_config=None,
             access_log=False,
             lifespan="on",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

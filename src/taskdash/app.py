@@ -22,7 +22,8 @@ from taskdash.store import open_store
 from taskdash.sync.metadata import MetadataPuller
 from taskdash.sync.sweeps import Sweeper
 from taskdash.web.errors import install_error_handlers
-from taskdash.web.routes import admin, auth, compat, health, services, tasks
+from taskdash.web.live import LiveFeed
+from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
 from taskdash.web.routes.docs import install_docs
 
 logger = logging.getLogger(__name__)
@@ -52,14 +53,19 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.message_handler = handler
         app.state.readiness_probes = {}
         publisher = NsqPublisher(settings)
-        events = TaskEventPublisher(store=store, publisher=publisher, topic=settings.events_topic)
+        event_publisher = TaskEventPublisher(
+            store=store, publisher=publisher, topic=settings.events_topic
+        )
         if consumer.enabled:
             consumer.start()
             app.state.readiness_probes["nsq"] = lambda: _nsq_readiness(consumer)
             if settings.events_topic:
                 await publisher.start()
-                events.start()
+                event_publisher.start()
         sweeper.start()
+        live = LiveFeed(store=store, settings=settings)
+        app.state.live_feed = live
+        await live.start()
         http = httpx.AsyncClient(timeout=settings.metadata_timeout_s, follow_redirects=False)
         puller = MetadataPuller(store=store, settings=settings, client=http)
         pulling = asyncio.create_task(puller.run(), name="metadata puller")
@@ -70,7 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.gather(pulling, return_exceptions=True)
             await puller.aclose()
             await http.aclose()
-            await events.aclose()
+            await live.aclose()
+            await event_publisher.aclose()
             await publisher.aclose()
             await consumer.aclose()
             await sweeper.aclose()
@@ -104,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
         auth.router,
         tasks.router,
         services.router,
+        events.router,
         admin.router,
         health.router,
         http_ingest.router,

@@ -131,7 +131,12 @@ async def run_demo(
             await store.aclose()
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(settings), host=host, port=port, log_config=None, access_log=False
+                create_app(settings),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=5,  # open event streams must not hold shutdown
             )
         )
         serving = asyncio.create_task(server.serve())
