@@ -25,6 +25,7 @@ from taskdash.web.errors import install_error_handlers
 from taskdash.web.live import LiveFeed
 from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
 from taskdash.web.routes.docs import install_docs
+from taskdash.web.routes.pages import install_pages
 
 logger = logging.getLogger(__name__)
 
@@ -118,4 +119,5 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(router)
     install_docs(app)
+    install_pages(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/docs-assets"
@@ -26,10 +26,5 @@ def install_docs(app: FastAPI) -> None:
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
         )
-
-    @router.get("/")
-    async def home() -> RedirectResponse:
-        # Until the web front end lands, the API documentation is the home page.
-        return RedirectResponse("/docs")
 
     app.include_router(router)

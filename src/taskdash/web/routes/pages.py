@@ -1,0 +1,23 @@
+"""The web front end: one page shell at `/` and its static files under `/static/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+
+def install_pages(app: FastAPI) -> None:
+    """Serve the front end; every page is rendered by /static/app.js from the API."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/")
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.include_router(router)
