@@ -240,3 +240,35 @@ def test_shutdown_drains_and_leaves_nothing_in_flight(nsqd: Nsqd, tmp_path: Path
         wait_until(lambda: len(stored_tasks(restarted)) == 5000, timeout_s=30)
     finally:
         restarted.stop()
+
+
+def test_a_message_that_keeps_failing_is_dead_lettered_and_the_rest_stored(
+    nsqd: Nsqd, tmp_path: Path
+) -> None:
+    server = LiveServer(
+        make_settings(tmp_path, nsqd_tcp_addresses=[nsqd.tcp_address], nsq_max_attempts=3)
+    ).start()
+    try:
+        doomed = task_body("doomed")
+        refuse_task(server, task_id_of(doomed))
+        nsqd.mpub("taskRegister", [body(task_body(f"{n:04d}")) for n in range(50)] + [body(doomed)])
+        wait_until(lambda: len(dead_letters(server)) == 1, timeout_s=30)
+        [letter] = dead_letters(server)
+        assert letter.attempts == 3 and "failed 3 attempts" in letter.reason
+        assert json.loads(letter.body)["TaskID"] == "doomed"
+        assert len(stored_tasks(server)) == 50
+        wait_until(lambda: nsqd.channel_depth("taskRegister", "taskdash") == (0, 0))
+    finally:
+        server.stop()
+
+
+def refuse_task(server: LiveServer, task_id: str) -> None:
+    """Make the store refuse every write of one task (a trigger), as a broken row would."""
+    import sqlite3
+
+    path = server.settings.store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            f"CREATE TRIGGER refuse_one BEFORE INSERT ON tasks WHEN NEW._id = '{task_id}'"
+            " BEGIN SELECT RAISE(ABORT, 'this task cannot be stored (test)'); END"
+        )
