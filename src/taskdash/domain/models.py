@@ -215,6 +215,7 @@ class TaskQuery:
     type: str | None = None
     project_id: str | None = None
     exclude_origins: tuple[str, ...] = ()
+    origins: tuple[str, ...] | None = None  # only tasks of these services (None: any)
     newest_first: bool = False
     limit: int = 50
     after: tuple[int, str] | None = None

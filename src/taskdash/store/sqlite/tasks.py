@@ -202,6 +202,9 @@ def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     if query.groups is not None:
         where.append(f'"group" IN ({", ".join("?" * len(query.groups))})')
         params.extend(query.groups)
+    if query.origins is not None:
+        where.append(f"origin IN ({', '.join('?' * len(query.origins))})")
+        params.extend(query.origins)
     if query.exclude_origins:
         where.append(f"origin NOT IN ({', '.join('?' * len(query.exclude_origins))})")
         params.extend(query.exclude_origins)

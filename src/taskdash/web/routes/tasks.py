@@ -59,14 +59,14 @@ async def list_tasks(
         limit=limit,
         after=decode_cursor(cursor) if cursor else None,
     )
+    if online is True:
+        query = replace(query, exclude_origins=offline)
+    elif online is False:
+        query = replace(query, origins=offline)
     if unclaimed:
         page = await store.tasks.find(tasks.unclaimed_query(user, query, offline))
     else:
-        if online is True:
-            query.exclude_origins = offline
         page = await tasks.list_tasks(store=store, user=user, query=query)
-    if online is False:
-        page = [t for t in page if t.origin in offline]
     next_cursor = encode_cursor(page[-1].time, page[-1].id) if len(page) == limit else None
     return TaskPage(items=[TaskOut.of(t, offline=offline) for t in page], next_cursor=next_cursor)
 
