@@ -40,3 +40,7 @@ def nsq_server(tmp_path: Path, nsqd: Nsqd) -> Iterator[LiveServer]:
         yield live
     finally:
         live.stop()
+
+
+# FerretDB for the MongoDB store backend: a session server and a fresh database per test.
+from tests.ferretdb import ferretdb, mongo_url  # noqa: E402, F401

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -36,6 +37,15 @@ CONTENT_SECURITY_POLICY = (
 DOCS_PATHS = ("/docs",)
 
 
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
+
+
 async def _nsq_readiness(consumer: NsqConsumer) -> str:
     return "ok" if consumer.connected() else "error: not connected to every topic's nsqd"
 
@@ -46,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await open_store(settings.store_url)
-        logger.info("store open: %s", settings.store_url)
+        logger.info("store open: %s", redact_url(settings.store_url))
         handler = MessageHandler(store=store, settings=settings)
         consumer = NsqConsumer(settings=settings, handler=handler)
         sweeper = Sweeper(store=store, settings=settings)

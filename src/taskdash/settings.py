@@ -67,9 +67,14 @@ class Settings(BaseSettings):
     @field_validator("store_url")
     @classmethod
     def _known_store(cls, value: str) -> str:
-        if not value.startswith("sqlite:///"):
-            raise ValueError("must be sqlite:///path/to.db (the MongoDB backend is not built yet)")
-        return value
+        if value.startswith("sqlite:///"):
+            return value
+        if value.startswith(("mongodb://", "mongodb+srv://")):
+            from taskdash.store import mongodb_database
+
+            mongodb_database(value)  # a URL without a database name is refused here
+            return value
+        raise ValueError("must be sqlite:///path/to.db or mongodb://host:port/dbname")
 
     @field_validator(
         "nsqd_tcp_addresses",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from taskdash.domain.ports import Store
+
+MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
+_BAD_DATABASE_CHARS = frozenset('/\\. "$*<>:|?')
 
 
 def sqlite_path(url: str) -> str:
@@ -18,8 +21,21 @@ def sqlite_path(url: str) -> str:
     return path
 
 
+def mongodb_database(url: str) -> str:
+    """The database a `mongodb://host:port/dbname` URL names; ValueError if it names none."""
+    parts = urlsplit(url)
+    if parts.scheme not in MONGODB_SCHEMES:
+        raise ValueError(f"not a MongoDB URL: {url!r} (expected mongodb://host:port/dbname)")
+    name = unquote(parts.path.removeprefix("/"))
+    if not name:
+        raise ValueError(f"MongoDB URL names no database: {url!r} (mongodb://host:port/dbname)")
+    if _BAD_DATABASE_CHARS.intersection(name) or len(name.encode()) >= 64:
+        raise ValueError(f"{name!r} is not a valid MongoDB database name")
+    return name
+
+
 async def open_store(url: str) -> Store:
-    """Open the store named by `url` (migrating its schema); close it with `aclose()`."""
+    """Open the store named by `url` (migrating its schema or creating its indexes)."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from taskdash.store.sqlite import SqliteStore
@@ -27,4 +43,10 @@ async def open_store(url: str) -> Store:
         store = SqliteStore(url, sqlite_path(url))
         await asyncio.to_thread(store.open)
         return store
+    if scheme in MONGODB_SCHEMES:
+        from taskdash.store.mongo import MongoStore
+
+        mongo = MongoStore(url, mongodb_database(url))
+        await mongo.open()
+        return mongo
     raise ValueError(f"unsupported store URL scheme {scheme!r} (use sqlite:/// or mongodb://)")

@@ -1,0 +1,53 @@
+"""The MongoDB store (production and scale-out shapes): `mongodb://host:port/dbname`."""
+
+from __future__ import annotations
+
+from pymongo.errors import PyMongoError
+
+from taskdash.domain.errors import StoreReadError, StoreWriteError
+from taskdash.store.mongo.accounts import MongoAccountRepo
+from taskdash.store.mongo.client import connect
+from taskdash.store.mongo.coordination import MongoCoordinationRepo
+from taskdash.store.mongo.dead_letters import MongoDeadLetterRepo
+from taskdash.store.mongo.indexes import ensure_indexes
+from taskdash.store.mongo.metadata import MongoMetadataRepo
+from taskdash.store.mongo.services import MongoServiceRepo
+from taskdash.store.mongo.tasks import MongoTaskRepo
+
+
+class MongoStore:
+    """The Store port on one MongoDB database."""
+
+    def __init__(self, url: str, database: str) -> None:
+        self.url = url
+        self._client = connect(url)
+        self._db = self._client[database]
+        self.tasks = MongoTaskRepo(self._db)
+        self.services = MongoServiceRepo(self._db)
+        self.accounts = MongoAccountRepo(self._db)
+        self.dead_letters = MongoDeadLetterRepo(self._db)
+        self.coordination = MongoCoordinationRepo(self._db)
+        self.metadata = MongoMetadataRepo(self._db)
+
+    async def open(self) -> None:
+        """Create the indexes; a server that cannot be reached stops start-up here."""
+        try:
+            await ensure_indexes(self._db)
+        except PyMongoError as exc:
+            await self._client.close()
+            raise StoreWriteError(f"mongodb: cannot create indexes: {exc}") from exc
+
+    async def ping(self) -> None:
+        try:
+            await self._db.command("ping")
+        except PyMongoError as exc:
+            raise StoreReadError(f"mongodb: {exc}") from exc
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def __aenter__(self) -> MongoStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

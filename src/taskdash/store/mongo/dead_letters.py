@@ -1,0 +1,91 @@
+"""MongoDB dead letters (`_id` = the letter's key, so adding one twice keeps one).
+
+Listed newest first by (at, _id). A page cursor encodes the last letter's (at, _id) as decimal
+digits, the shape the admin API accepts for every backend.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from collections.abc import Sequence
+
+from pymongo.errors import BulkWriteError
+
+from taskdash.domain.errors import BadRequest
+from taskdash.domain.models import DeadLetter
+from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
+
+DUPLICATE_KEY = 11000
+_CURSOR_MARK = b"\x01"  # keeps leading zero bytes of the float through the int round trip
+
+
+def encode_cursor(at: float, key: str) -> str:
+    return str(int.from_bytes(_CURSOR_MARK + struct.pack(">d", at) + key.encode(), "big"))
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        number = int(cursor)
+        raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+        if not raw.startswith(_CURSOR_MARK) or len(raw) < 9:
+            raise ValueError("not a dead-letter cursor")
+        (at,) = struct.unpack(">d", raw[1:9])
+        return float(at), raw[9:].decode()
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest("cursor is not one this API gave") from exc
+
+
+def _to_letter(doc: Document) -> DeadLetter:
+    return DeadLetter(
+        topic=doc["topic"],
+        body=bytes(doc["body"]),
+        reason=doc["reason"],
+        attempts=int(doc["attempts"]),
+        at=float(doc["at"]),
+        key=doc["_id"],
+        id=encode_cursor(float(doc["at"]), doc["_id"]),
+    )
+
+
+class MongoDeadLetterRepo:
+    def __init__(self, db: Database) -> None:
+        self._letters: Collection = db.dead_letters
+
+    async def add(self, letters: Sequence[DeadLetter]) -> None:
+        docs = [
+            {
+                "_id": d.key or uuid.uuid4().hex,
+                "topic": d.topic,
+                "body": d.body,
+                "reason": d.reason,
+                "attempts": d.attempts,
+                "at": d.at,
+            }
+            for d in letters
+        ]
+        if not docs:
+            return
+        with writing():
+            try:
+                await self._letters.insert_many(docs, ordered=False)
+            except BulkWriteError as exc:
+                details = exc.details
+                if details.get("writeConcernErrors") or any(
+                    e.get("code") != DUPLICATE_KEY for e in details.get("writeErrors", [])
+                ):
+                    raise
+                # Letters already kept (a redelivered message) stay as they were.
+
+    async def recent(self, *, limit: int, before_id: str | None) -> list[DeadLetter]:
+        found: Document = {}
+        if before_id is not None:
+            at, key = decode_cursor(before_id)
+            found = {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": key}}]}
+        cursor = self._letters.find(found).sort([("at", -1), ("_id", -1)]).limit(limit)
+        with reading():
+            return [_to_letter(doc) for doc in await cursor.to_list()]
+
+    async def count(self) -> int:
+        with reading():
+            return await self._letters.count_documents({})

@@ -1,0 +1,127 @@
+"""Merging a batch of task messages into MongoDB without transactions.
+
+One `find` reads the batch's tasks; the domain rules merge each task's messages; one unordered
+`bulk_write` inserts new tasks and replaces changed ones on condition that their `rev` is still
+the one read. A task another writer changed meanwhile (a duplicate `_id` on insert, or a `rev`
+that moved) is re-read and merged again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pymongo import InsertOne, ReplaceOne
+from pymongo.errors import BulkWriteError
+
+from taskdash.domain import rules as domain_rules
+from taskdash.domain.errors import StoreWriteError
+from taskdash.domain.models import Task, TaskEvent
+from taskdash.domain.ports import TaskMessageEnvelope
+from taskdash.store.mongo.client import Collection, Document
+from taskdash.store.mongo.task_documents import document_to_task, task_to_document
+
+MAX_MERGE_ATTEMPTS = 5
+DUPLICATE_KEY = 11000
+
+
+@dataclass(slots=True)
+class _Merged:
+    base: Task | None
+    after: Task
+    events: list[TaskEvent] = field(default_factory=list)
+
+
+def _merge(
+    base: Task | None, envelopes: Sequence[TaskMessageEnvelope], *, now: float
+) -> _Merged | None:
+    """One task after its messages, with the history lines; None when nothing changes."""
+    task = base
+    events: list[TaskEvent] = []
+    for env in envelopes:
+        merged = domain_rules.merge_task_message(
+            task, env.message, kind=env.kind, ts_ns=env.ts_ns, now=now
+        )
+        if merged is None:
+            continue
+        if task is None or task.status != merged.status:
+            events.append(
+                TaskEvent(
+                    task_id=merged.id,
+                    at=now,
+                    actor="service",
+                    action="create" if task is None else env.kind,
+                    from_status=task.status if task else "",
+                    to_status=merged.status,
+                )
+            )
+        task = merged
+    if task is None or task is base:
+        return None
+    return _Merged(base, task, events)
+
+
+async def _read(tasks: Collection, ids: Iterable[str]) -> dict[str, Task]:
+    docs = await tasks.find({"_id": {"$in": list(ids)}}).to_list()
+    return {doc["_id"]: document_to_task(doc) for doc in docs}
+
+
+async def _write(tasks: Collection, merged: dict[str, _Merged]) -> set[str]:
+    """Write every merged task on condition; returns the ids another writer got to first."""
+    ids = list(merged)
+    docs = {task_id: task_to_document(merged[task_id].after) for task_id in ids}
+    ops: list[InsertOne[Document] | ReplaceOne[Document]] = []
+    for task_id in ids:
+        base = merged[task_id].base
+        if base is None:
+            ops.append(InsertOne(docs[task_id]))
+        else:
+            ops.append(ReplaceOne({"_id": task_id, "rev": base.rev}, docs[task_id]))
+    taken: set[str] = set()
+    try:
+        result = await tasks.bulk_write(ops, ordered=False)
+        written = result.matched_count + result.inserted_count
+    except BulkWriteError as exc:
+        details = exc.details
+        if details.get("writeConcernErrors") or any(
+            error.get("code") != DUPLICATE_KEY for error in details.get("writeErrors", [])
+        ):
+            raise
+        taken = {ids[error["index"]] for error in details["writeErrors"]}
+        written = int(details.get("nMatched", 0)) + int(details.get("nInserted", 0))
+    if written + len(taken) == len(ops):
+        return taken
+    # Some replace found its rev moved; which ones: those not stored as this batch wrote them.
+    replaced = [task_id for task_id in ids if merged[task_id].base is not None]
+    stored = await tasks.find({"_id": {"$in": replaced}}).to_list()
+    stored_by_id = {doc["_id"]: doc for doc in stored}
+    return taken | {task_id for task_id in replaced if stored_by_id.get(task_id) != docs[task_id]}
+
+
+async def apply_envelopes(
+    tasks: Collection, envelopes: Sequence[TaskMessageEnvelope], *, now: float
+) -> tuple[int, list[TaskEvent]]:
+    """Merge and write the batch; returns how many tasks changed and their history lines."""
+    by_id: dict[str, list[TaskMessageEnvelope]] = {}
+    for env in envelopes:
+        by_id.setdefault(env.message.id, []).append(env)
+    pending: set[str] = set(by_id)
+    current = await _read(tasks, pending)
+    changed = 0
+    events: list[TaskEvent] = []
+    for _ in range(MAX_MERGE_ATTEMPTS):
+        merged = {}
+        for task_id in sorted(pending):
+            outcome = _merge(current.get(task_id), by_id[task_id], now=now)
+            if outcome is not None:
+                merged[task_id] = outcome
+        conflicts = await _write(tasks, merged) if merged else set()
+        for task_id, outcome in merged.items():
+            if task_id not in conflicts:
+                changed += 1
+                events += outcome.events
+        if not conflicts:
+            return changed, events
+        pending = conflicts
+        current = await _read(tasks, pending)
+    raise StoreWriteError(f"mongodb: tasks kept changing during a merge: {sorted(pending)[:5]}")
