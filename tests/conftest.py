@@ -1,4 +1,4 @@
-"""Fixtures: a live TaskDash server per test on a fresh embedded store."""
+"""Fixtures: a live TaskDash server per test on a fresh store; real nsqd and FerretDB."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ from tests.servers import Nsqd
 from tests.support import TOPICS, LiveServer, make_settings
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(make_settings(tmp_path)).start()
+@pytest.fixture(params=["sqlite", "mongo"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server on the embedded store, and again on MongoDB (FerretDB)."""
+    overrides = {}
+    if request.param == "mongo":
+        overrides["store_url"] = request.getfixturevalue("mongo_url")
+    live = LiveServer(make_settings(tmp_path, **overrides)).start()
     try:
         yield live
     finally:
