@@ -23,15 +23,30 @@ from taskdash.domain.models import (
     UNCLAIMED,
     StatusSource,
     Task,
+    TaskQuery,
     url_origin,
 )
-from taskdash.domain.ports import AssignChange
+from taskdash.domain.ports import AssignChange, ClaimRules
 
 MessageKind = Literal["register", "update", "metadata"]
 AssignStrategy = Literal["round_robin", "least_loaded"]
 
 
-def _fields_key(msg: TaskMessage) -> tuple[str, ...]:
+# The fields a task service owns (set by its messages), in Task's names.
+SERVICE_FIELDS = (
+    "project_id",
+    "instance_id",
+    "task_id",
+    "type",
+    "url",
+    "edit_info",
+    "time",
+    "reserved",
+)
+
+
+def _message_values(msg: TaskMessage, *, reserved: str) -> tuple[str | int, ...]:
+    """A message's values of SERVICE_FIELDS; a message without Reserved keeps `reserved`."""
     return (
         msg.project_id,
         msg.instance_id,
@@ -39,22 +54,18 @@ def _fields_key(msg: TaskMessage) -> tuple[str, ...]:
         msg.task_type,
         msg.url,
         msg.edit_info,
-        str(msg.create_time),
-        msg.reserved or "",
+        msg.create_time,
+        reserved if msg.reserved is None else msg.reserved,
     )
 
 
-def _task_fields_key(task: Task) -> tuple[str, ...]:
-    return (
-        task.project_id,
-        task.instance_id,
-        task.task_id,
-        task.type,
-        task.url,
-        task.edit_info,
-        str(task.time),
-        task.reserved,
-    )
+def _task_values(task: Task) -> tuple[str | int, ...]:
+    return tuple(getattr(task, name) for name in SERVICE_FIELDS)
+
+
+def _tie_key(values: tuple[str | int, ...]) -> tuple[str, ...]:
+    # Equal timestamps are decided by content, so that arrival order never matters.
+    return tuple(str(value) for value in values)
 
 
 def new_task_from_message(msg: TaskMessage, *, kind: MessageKind, ts_ns: int, now: float) -> Task:
@@ -88,42 +99,14 @@ def merge_task_message(
         return new_task_from_message(msg, kind=kind, ts_ns=ts_ns, now=now)
     task = dataclasses.replace(current)
     changed = False
-    if (ts_ns, _fields_key(msg)) > (current.fields_ts, _task_fields_key(current)):
-        reserved = current.reserved if msg.reserved is None else msg.reserved
-        new_values = (
-            msg.project_id,
-            msg.instance_id,
-            msg.task_id,
-            msg.task_type,
-            msg.url,
-            msg.edit_info,
-            msg.create_time,
-            reserved,
-        )
-        old_values = (
-            task.project_id,
-            task.instance_id,
-            task.task_id,
-            task.type,
-            task.url,
-            task.edit_info,
-            task.time,
-            task.reserved,
-        )
-        if new_values != old_values or ts_ns != current.fields_ts:
-            (
-                task.project_id,
-                task.instance_id,
-                task.task_id,
-                task.type,
-                task.url,
-                task.edit_info,
-                task.time,
-                task.reserved,
-            ) = new_values
-            task.origin = url_origin(msg.url)
-            task.fields_ts = ts_ns
-            changed = True
+    new_values = _message_values(msg, reserved=current.reserved)
+    old_values = _task_values(current)
+    if (ts_ns, _tie_key(new_values)) > (current.fields_ts, _tie_key(old_values)):
+        for name, value in zip(SERVICE_FIELDS, new_values, strict=True):
+            setattr(task, name, value)
+        task.origin = url_origin(msg.url)
+        task.fields_ts = ts_ns
+        changed = True
     status = msg.status or UNCLAIMED
     if kind == "metadata" and status == UNCLAIMED and current.user:
         # The service has not seen TaskDash's claim yet; its 待领取 is older news.
@@ -168,6 +151,21 @@ def claim_refusal(task: Task, *, user_group: str, offline_origins: Iterable[str]
     if task.origin and task.origin in set(offline_origins):
         return "task's service is offline"
     return None
+
+
+def claim_next_query(
+    rules: ClaimRules, *, task_type: str | None, project_id: str | None
+) -> TaskQuery:
+    """The oldest task `rules.user` could claim: unclaimed, no group or theirs, service online."""
+    return TaskQuery(
+        status=UNCLAIMED,
+        user="",
+        type=task_type,
+        project_id=project_id,
+        groups=("", rules.user_group) if rules.user_group else ("",),
+        exclude_origins=rules.offline_origins,
+        limit=1,
+    )
 
 
 def plan_assignment(

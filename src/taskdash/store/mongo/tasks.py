@@ -184,15 +184,7 @@ class MongoTaskRepo:
         project_id: str | None,
         now: float,
     ) -> Task:
-        query = TaskQuery(
-            status=UNCLAIMED,
-            user="",
-            type=task_type,
-            project_id=project_id,
-            groups=("", rules.user_group) if rules.user_group else ("",),
-            exclude_origins=rules.offline_origins,
-            limit=1,
-        )
+        query = domain_rules.claim_next_query(rules, task_type=task_type, project_id=project_id)
         with writing():
             for attempt in range(MAX_CLAIM_NEXT_ATTEMPTS):
                 doc = await self._tasks.find_one(list_filter(query), sort=list_sort(query))

@@ -293,15 +293,7 @@ class SqliteTaskRepo:
         project_id: str | None,
         now: float,
     ) -> Task:
-        query = TaskQuery(
-            status=UNCLAIMED,
-            user="",
-            type=task_type,
-            project_id=project_id,
-            groups=("", rules.user_group) if rules.user_group else ("",),
-            exclude_origins=rules.offline_origins,
-            limit=1,
-        )
+        query = domain_rules.claim_next_query(rules, task_type=task_type, project_id=project_id)
         sql, params = build_list_sql(query)
 
         def claim_next(conn: sqlite3.Connection) -> Task:

@@ -1,0 +1,400 @@
+// A keyset-paginated task table: loading/empty/error states, live refresh with highlighted new
+// rows, j/k focus, and (for managers) shift-click multi-select. Cells are built as text only.
+
+import { h, ageElement, safeHttpUrl, formatNumber } from "./dom.js";
+import { t, statusLabel, statusKind, errorText } from "./i18n.js";
+
+export const PAGE_SIZE = 50;
+const MAX_REFRESH = 1000; // the API's page limit
+const NEW_ROW_MS = 3000;
+
+/** A status badge: colour by kind, the text always there. */
+export function statusBadge(status) {
+  return h("span", { class: `badge badge-${statusKind(status)}` }, statusLabel(status || "—"));
+}
+
+export function offlineBadge() {
+  return h("span", { class: "badge badge-offline" }, t("serviceOffline"));
+}
+
+/** The task's editor link (new tab, no opener) or null when its URL is not http(s). */
+export function openLink(task, className = "btn btn-small") {
+  const href = safeHttpUrl(task.URL);
+  if (!href) return null;
+  return h(
+    "a",
+    {
+      class: className,
+      href,
+      target: "_blank",
+      rel: "noopener noreferrer",
+      title: t("openTitle"),
+      dataset: { key: "open" },
+    },
+    t("open"),
+  );
+}
+
+/** Column cells shared by the task pages. */
+export const CELLS = {
+  taskId: (task) =>
+    h(
+      "a",
+      { class: "mono task-link", href: `#/task/${encodeURIComponent(task.ID)}`, title: task.ID },
+      task.TaskID || task.ID,
+    ),
+  type: (task) => task.TaskType,
+  project: (task) => [
+    h("span", { class: "project" }, task.ProjectID),
+    h("span", { class: "instance muted" }, task.InstanceID),
+  ],
+  status: (task) => [statusBadge(task.Status), task.ServiceOnline ? null : offlineBadge()],
+  created: (task) => ageElement(task.CreateTime),
+  claimed: (task) => ageElement(task.ClaimedAt),
+  updated: (task) => ageElement(task.UpdatedAt),
+  user: (task) => task.User || h("span", { class: "muted" }, "—"),
+  checker: (task) => task.Checker || h("span", { class: "muted" }, "—"),
+  group: (task) => task.Group || h("span", { class: "muted" }, "—"),
+};
+
+export class TaskList {
+  /**
+   * columns: [{key, label, cell(task, list), className, sort: "newest"|"oldest"|null}]
+   * fetchPage({cursor, limit}) -> {items, next_cursor}; emptyText() -> string;
+   * selectable: shows checkboxes; onSort(): called when the sortable header is pressed.
+   */
+  constructor({ columns, fetchPage, emptyText, selectable = false, onSort, onSelection, label }) {
+    this.columns = columns;
+    this.fetchPage = fetchPage;
+    this.emptyText = emptyText;
+    this.selectable = selectable;
+    this.onSort = onSort;
+    this.onSelection = onSelection;
+    this.items = [];
+    this.rows = new Map(); // ID -> {sig, tr}
+    this.nextCursor = null;
+    this.selected = new Set();
+    this.anchor = null;
+    this.focusId = null;
+    this.generation = 0;
+    this.busy = false;
+    this.pendingRefresh = false;
+    this.loaded = false;
+    this.build(label);
+  }
+
+  build(label) {
+    this.status = h("div", { class: "list-status", role: "status", "aria-live": "polite" });
+    this.tbody = h("tbody");
+    const headCells = this.columns.map((col) => {
+      if (col.sort) {
+        const button = h(
+          "button",
+          { type: "button", class: "sort", title: t(`sort.${col.sort}`), onclick: () => this.onSort?.() },
+          col.label,
+          h("span", { class: "sort-arrow", "aria-hidden": "true" }, col.sort === "newest" ? "↓" : "↑"),
+        );
+        return h(
+          "th",
+          { scope: "col", class: col.className, "aria-sort": col.sort === "newest" ? "descending" : "ascending" },
+          button,
+        );
+      }
+      return h("th", { scope: "col", class: col.className }, col.label);
+    });
+    if (this.selectable) {
+      this.pageBox = h("input", {
+        type: "checkbox",
+        "aria-label": t("selectPage"),
+        onchange: (e) => this.selectPage(e.target.checked),
+      });
+      headCells.unshift(h("th", { scope: "col", class: "col-select" }, this.pageBox));
+    }
+    this.table = h(
+      "table",
+      { class: `tasks${this.selectable ? " selectable" : ""}`, "aria-label": label },
+      h("thead", {}, h("tr", {}, headCells)),
+      this.tbody,
+    );
+    this.count = h("span", { class: "list-count" });
+    this.moreButton = h(
+      "button",
+      { type: "button", class: "btn", hidden: true, onclick: () => this.loadMore() },
+      t("loadMore"),
+    );
+    this.newPill = h("button", {
+      type: "button",
+      class: "new-pill",
+      hidden: true,
+      onclick: () => this.scrollToNew(),
+    });
+    this.element = h(
+      "section",
+      { class: "list" },
+      this.status,
+      h("div", { class: "table-wrap" }, this.table),
+      h("div", { class: "list-foot" }, this.count, this.moreButton),
+      this.newPill,
+    );
+    this.tbody.addEventListener("focusin", (event) => {
+      const tr = event.target.closest("tr[data-id]");
+      if (tr) this.focusId = tr.dataset.id;
+    });
+    this.tbody.addEventListener("click", (event) => this.onBodyClick(event));
+  }
+
+  /** The first page, replacing what is shown. */
+  async load() {
+    const generation = ++this.generation;
+    this.loaded = false;
+    this.showStatus("loading");
+    this.busy = true;
+    try {
+      const page = await this.fetchPage({ cursor: null, limit: PAGE_SIZE });
+      if (generation !== this.generation) return;
+      this.replaceItems(page, { highlight: false });
+      this.loaded = true;
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.items = [];
+      this.renderRows(new Set());
+      this.showStatus("error", error);
+    } finally {
+      if (generation === this.generation) this.finishBusy();
+    }
+  }
+
+  async loadMore() {
+    if (!this.nextCursor || this.busy) return;
+    const generation = this.generation;
+    this.busy = true;
+    this.moreButton.disabled = true;
+    try {
+      const page = await this.fetchPage({ cursor: this.nextCursor, limit: PAGE_SIZE });
+      if (generation !== this.generation) return;
+      const known = new Set(this.items.map((task) => task.ID));
+      this.items = this.items.concat(page.items.filter((task) => !known.has(task.ID)));
+      this.nextCursor = page.next_cursor;
+      this.renderRows(new Set());
+      this.showStatus(this.items.length ? "ok" : "empty");
+    } catch (error) {
+      this.showStatus("error", error);
+    } finally {
+      this.moreButton.disabled = false;
+      if (generation === this.generation) this.finishBusy();
+    }
+  }
+
+  /** Re-read what is shown (live updates): as many rows as are loaded, new ones highlighted. */
+  async refresh() {
+    if (this.busy) {
+      this.pendingRefresh = true;
+      return;
+    }
+    if (!this.loaded) return this.load();
+    const generation = this.generation;
+    this.busy = true;
+    try {
+      const limit = Math.min(MAX_REFRESH, Math.max(PAGE_SIZE, this.items.length));
+      const page = await this.fetchPage({ cursor: null, limit });
+      if (generation !== this.generation) return;
+      this.replaceItems(page, { highlight: true, limit });
+    } catch (error) {
+      if (generation === this.generation && !this.items.length) this.showStatus("error", error);
+    } finally {
+      if (generation === this.generation) this.finishBusy();
+    }
+  }
+
+  finishBusy() {
+    this.busy = false;
+    if (this.pendingRefresh) {
+      this.pendingRefresh = false;
+      this.refresh();
+    }
+  }
+
+  replaceItems(page, { highlight, limit = PAGE_SIZE }) {
+    const before = new Set(this.items.map((task) => task.ID));
+    this.items = page.items;
+    this.nextCursor = page.items.length >= limit ? page.next_cursor : null;
+    const fresh = new Set(
+      highlight ? this.items.filter((task) => !before.has(task.ID)).map((task) => task.ID) : [],
+    );
+    for (const id of [...this.selected]) {
+      if (!this.items.some((task) => task.ID === id)) this.selected.delete(id);
+    }
+    this.renderRows(fresh);
+    this.showStatus(this.items.length ? "ok" : "empty");
+    if (fresh.size) this.announceNew(fresh);
+  }
+
+  showStatus(kind, error = null) {
+    this.status.replaceChildren();
+    this.status.className = `list-status list-status-${kind}`;
+    this.table.hidden = kind !== "ok" && !(kind === "loading" && this.items.length);
+    if (kind === "loading") this.status.append(h("span", { class: "spinner", "aria-hidden": "true" }), t("loading"));
+    if (kind === "empty") this.status.append(h("p", { class: "empty" }, this.emptyText()));
+    if (kind === "error") {
+      this.status.append(
+        h("p", { class: "error-text" }, t("error.load", { msg: errorText(error) })),
+        h("button", { type: "button", class: "btn", onclick: () => this.load() }, t("retry")),
+      );
+    }
+    const n = formatNumber(this.items.length);
+    this.count.textContent = this.items.length ? t(this.nextCursor ? "shown" : "shownAll", { n }) : "";
+    this.moreButton.hidden = !this.nextCursor;
+  }
+
+  renderRows(fresh) {
+    const active = document.activeElement;
+    const focusKey = this.tbody.contains(active) ? active.dataset.key || "" : null;
+    const wanted = [];
+    const seen = new Set();
+    for (const task of this.items) {
+      const sig = JSON.stringify(task);
+      let rec = this.rows.get(task.ID);
+      if (!rec || rec.sig !== sig) {
+        rec = { sig, tr: this.renderRow(task) };
+        this.rows.set(task.ID, rec);
+      }
+      if (fresh.has(task.ID)) {
+        rec.tr.classList.add("is-new");
+        setTimeout(() => rec.tr.classList.remove("is-new"), NEW_ROW_MS);
+      }
+      rec.tr.classList.toggle("is-selected", this.selected.has(task.ID));
+      const box = rec.tr.querySelector("input.row-select");
+      if (box) box.checked = this.selected.has(task.ID);
+      wanted.push(rec.tr);
+      seen.add(task.ID);
+    }
+    for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.rows.delete(id);
+    // Move rows only where the order changed, so a focused row keeps its focus.
+    wanted.forEach((tr, index) => {
+      if (this.tbody.children[index] !== tr) this.tbody.insertBefore(tr, this.tbody.children[index] || null);
+    });
+    while (this.tbody.children.length > wanted.length) this.tbody.lastElementChild.remove();
+    if (focusKey !== null && !this.tbody.contains(document.activeElement) && this.focusId) {
+      const tr = this.rows.get(this.focusId)?.tr;
+      const target = (focusKey && tr?.querySelector(`[data-key="${focusKey}"]:not([disabled])`)) || tr;
+      target?.focus({ preventScroll: true });
+    }
+    this.syncPageBox();
+  }
+
+  renderRow(task) {
+    const cells = this.columns.map((col) =>
+      h("td", { class: col.className, dataset: { label: col.label } }, col.cell(task, this)),
+    );
+    if (this.selectable) {
+      cells.unshift(
+        h(
+          "td",
+          { class: "col-select" },
+          h("input", {
+            type: "checkbox",
+            class: "row-select",
+            "aria-label": t("selectRow", { id: task.TaskID || task.ID }),
+            dataset: { key: "select" },
+          }),
+        ),
+      );
+    }
+    return h("tr", { tabindex: "-1", dataset: { id: task.ID } }, cells);
+  }
+
+  onBodyClick(event) {
+    const box = event.target.closest("input.row-select");
+    if (!box) return;
+    const id = box.closest("tr").dataset.id;
+    const index = this.items.findIndex((task) => task.ID === id);
+    const anchorIndex = this.items.findIndex((task) => task.ID === this.anchor);
+    if (event.shiftKey && anchorIndex >= 0) {
+      const [from, to] = [Math.min(index, anchorIndex), Math.max(index, anchorIndex)];
+      for (const task of this.items.slice(from, to + 1)) {
+        if (box.checked) this.selected.add(task.ID);
+        else this.selected.delete(task.ID);
+      }
+    } else if (box.checked) this.selected.add(id);
+    else this.selected.delete(id);
+    this.anchor = id;
+    this.renderRows(new Set());
+    this.onSelection?.();
+  }
+
+  toggleFocused() {
+    const task = this.focusedTask();
+    if (!task) return;
+    if (this.selected.has(task.ID)) this.selected.delete(task.ID);
+    else this.selected.add(task.ID);
+    this.anchor = task.ID;
+    this.renderRows(new Set());
+    this.onSelection?.();
+  }
+
+  selectPage(checked) {
+    for (const task of this.items) {
+      if (checked) this.selected.add(task.ID);
+      else this.selected.delete(task.ID);
+    }
+    this.renderRows(new Set());
+    this.onSelection?.();
+  }
+
+  clearSelection() {
+    this.selected.clear();
+    this.renderRows(new Set());
+    this.onSelection?.();
+  }
+
+  selectedTasks() {
+    return this.items.filter((task) => this.selected.has(task.ID));
+  }
+
+  syncPageBox() {
+    if (!this.pageBox) return;
+    const all = this.items.length > 0 && this.items.every((task) => this.selected.has(task.ID));
+    this.pageBox.checked = all;
+    this.pageBox.indeterminate = !all && this.items.some((task) => this.selected.has(task.ID));
+  }
+
+  focusedTask() {
+    return this.items.find((task) => task.ID === this.focusId) || null;
+  }
+
+  /** j/k: move the focused row by `step`. */
+  moveFocus(step) {
+    if (!this.items.length) return;
+    let index = this.items.findIndex((task) => task.ID === this.focusId);
+    index = index < 0 ? (step > 0 ? 0 : this.items.length - 1) : index + step;
+    index = Math.max(0, Math.min(this.items.length - 1, index));
+    this.focusRow(this.items[index].ID);
+  }
+
+  focusRow(id) {
+    const tr = this.rows.get(id)?.tr;
+    if (!tr) return;
+    this.focusId = id;
+    tr.focus({ preventScroll: true });
+    tr.scrollIntoView({ block: "nearest" });
+  }
+
+  announceNew(fresh) {
+    const offscreen = [...fresh].filter((id) => {
+      const rect = this.rows.get(id)?.tr.getBoundingClientRect();
+      return rect && (rect.bottom < 0 || rect.top > window.innerHeight);
+    });
+    this.newIds = offscreen;
+    if (!offscreen.length) return;
+    this.newPill.textContent = t("newRows", { n: formatNumber(offscreen.length) });
+    this.newPill.hidden = false;
+    clearTimeout(this.pillTimer);
+    this.pillTimer = setTimeout(() => (this.newPill.hidden = true), 8000);
+  }
+
+  scrollToNew() {
+    this.newPill.hidden = true;
+    const id = (this.newIds || [])[0];
+    if (id) this.focusRow(id);
+  }
+}
