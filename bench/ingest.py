@@ -1,7 +1,9 @@
 """Ingest: N taskRegister messages via nsqd → durable in SQLite, against a bare pynsq Reader.
 
-Both read the same nsqd, the same number of messages of the same size; the bare Reader FINs
-each message without doing anything (the ceiling). Run: .venv/bin/python bench/ingest.py [N] [RUNS]
+Both read the same nsqd, the same number of messages of the same size, with the same
+max_in_flight; the bare Reader FINs each message without doing anything (the ceiling). With
+`mongo` as third argument the store is MongoDB (a FerretDB started for the run), not SQLite.
+Run: .venv/bin/python bench/ingest.py [N] [RUNS] [sqlite|mongo]
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ import time
 from pathlib import Path
 
 from common import median, report
+from pymongo import MongoClient
+from tests.ferretdb import FerretDb
 from tests.servers import Nsqd
 from tests.support import TOPICS, LiveServer, make_settings, task_body, wait_until
+
+from taskdash.settings import Settings
 
 
 def bodies(count: int, run: int) -> list[bytes]:
@@ -52,7 +58,7 @@ def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
             channel="bare",
             message_handler=handle,
             nsqd_tcp_addresses=[nsqd.tcp_address],
-            max_in_flight=200,
+            max_in_flight=Settings().nsq_max_in_flight,
         )
         await done.wait()
         elapsed = time.perf_counter() - started
@@ -62,25 +68,29 @@ def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
     return elapsed
 
 
-def stored(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
+def stored(store_url: str) -> tuple[int, float]:
+    """How many tasks are stored, and when the last one was written."""
+    if store_url.startswith("sqlite:///"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
+            count, last = conn.execute("SELECT count(*), max(updated_at) FROM tasks").fetchone()
+            return int(count), float(last or 0)
+    with MongoClient(store_url, serverSelectionTimeoutMS=2000) as client:
+        tasks = client.get_default_database()["tasks"]
+        newest = tasks.find_one(sort=[("updated_at", -1)])
+        return tasks.count_documents({}), float(newest["updated_at"]) if newest else 0.0
 
 
-def taskdash_seconds(nsqd: Nsqd, tmp: Path, count: int) -> float:
+def taskdash_seconds(nsqd: Nsqd, tmp: Path, count: int, store_url: str) -> float:
     """Seconds from TaskDash's start until `count` published tasks are durably stored."""
-    db = tmp / "taskdash.db"
     settings = make_settings(
-        tmp, nsqd_tcp_addresses=[nsqd.tcp_address], events_topic="", nsq_max_in_flight=200
+        tmp, nsqd_tcp_addresses=[nsqd.tcp_address], events_topic="", store_url=store_url
     )
     started = time.time()
     server = LiveServer(settings).start()
     try:
         # Poll gently (the poller shares the machine); the last write's own time ends the run.
-        wait_until(lambda: stored(db) >= count, timeout_s=600, step_s=0.2)
-        with sqlite3.connect(db) as conn:
-            last_write = float(conn.execute("SELECT max(updated_at) FROM tasks").fetchone()[0])
-        return last_write - started
+        wait_until(lambda: stored(store_url)[0] >= count, timeout_s=900, step_s=0.2)
+        return stored(store_url)[1] - started
     finally:
         server.stop()
 
@@ -88,10 +98,12 @@ def taskdash_seconds(nsqd: Nsqd, tmp: Path, count: int) -> float:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    backend = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
     bare, ours = [], []
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         nsqd = Nsqd(tmp / "nsqd", node_id=1).start()
+        ferretdb = FerretDb(tmp / "ferretdb").start() if backend == "mongo" else None
         try:
             for run in range(runs):
                 nsqd.create_channel("bare", "bare")
@@ -102,7 +114,12 @@ def main() -> None:
                 publish(nsqd, "taskRegister", bodies(count, run))
                 run_dir = tmp / f"run{run}"
                 run_dir.mkdir()
-                ours.append(taskdash_seconds(nsqd, run_dir, count))
+                store_url = (
+                    ferretdb.url(f"bench{run}")
+                    if ferretdb
+                    else f"sqlite:///{run_dir / 'taskdash.db'}"
+                )
+                ours.append(taskdash_seconds(nsqd, run_dir, count, store_url))
                 print(
                     f"run {run + 1}: bare {count / bare[-1]:,.0f} msg/s, "
                     f"taskdash {count / ours[-1]:,.0f} msg/s",
@@ -110,9 +127,13 @@ def main() -> None:
                 )
         finally:
             nsqd.stop()
+            if ferretdb:
+                ferretdb.stop()
     bare_rate, our_rate = count / median(bare), count / median(ours)
     report("ingest_bare_reader", bare_rate, "msg/s", 1.0, "bare pynsq Reader")
-    report(f"ingest_sqlite_{count}", our_rate, "msg/s", our_rate / bare_rate, "bare pynsq Reader")
+    report(
+        f"ingest_{backend}_{count}", our_rate, "msg/s", our_rate / bare_rate, "bare pynsq Reader"
+    )
 
 
 if __name__ == "__main__":
