@@ -2,12 +2,12 @@
 // and keyboard shortcuts. Every page is built from the API with text nodes only.
 
 import { api, onSessionLost } from "./api.js";
-import { h, refreshAges, toast } from "./dom.js";
+import { h, refreshAges, toast, replace } from "./dom.js";
 import { t, getLang, setLang, errorText } from "./i18n.js";
 import { LiveStream } from "./live.js";
 import { hasRole } from "./roles.js";
 import { LoginPageFactory } from "./page-login.js";
-import { AvailablePage, MinePage, AllTasksPage } from "./page-tasks.js";
+import { AvailablePage, MinePage, CheckingPage, AllTasksPage } from "./page-tasks.js";
 import { TaskDetailPage } from "./page-detail.js";
 import { ServicesPageFactory } from "./page-services.js";
 import { DeadLettersPageFactory, UsersPageFactory } from "./page-admin.js";
@@ -16,6 +16,7 @@ const ROUTES = {
   login: { page: LoginPageFactory, public: true },
   available: { page: AvailablePage, nav: "nav.available" },
   mine: { page: MinePage, nav: "nav.mine" },
+  checking: { page: CheckingPage, nav: "nav.checking", role: "checker" },
   all: { page: AllTasksPage, nav: "nav.all", role: "manager" },
   task: { page: TaskDetailPage },
   services: { page: ServicesPageFactory, nav: "nav.services" },
@@ -39,7 +40,7 @@ function parseHash() {
   };
 }
 
-export function hashFor(name, param = "", query = {}) {
+function hashFor(name, param = "", query = {}) {
   const search = new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString();
   return `#/${name}${param ? `/${encodeURIComponent(param)}` : ""}${search ? `?${search}` : ""}`;
 }
@@ -74,7 +75,11 @@ function liveIndicator() {
       dataset: { state: state.liveState },
     },
     h("span", { class: "live-dot", "aria-hidden": "true" }),
-    h("span", { class: "live-text" }, down ? t("live.down") : connecting ? t("live.connecting") : t("live.ok")),
+    h(
+      "span",
+      { class: "live-text" },
+      down ? t("live.down") : connecting ? t("live.connecting") : t("live.ok"),
+    ),
   );
 }
 
@@ -82,28 +87,64 @@ function renderHeader() {
   const header = document.getElementById("topbar");
   if (!state.me) {
     header.hidden = true;
-    header.replaceChildren();
+    replace(header);
     return;
   }
   const current = state.route?.name;
   const links = Object.entries(ROUTES)
     .filter(([, r]) => r.nav && (!r.role || hasRole(state.me, r.role)))
     .map(([name, r]) =>
-      h("a", { href: `#/${name}`, class: "nav-link", "aria-current": name === current ? "page" : null }, t(r.nav)),
+      h(
+        "a",
+        { href: `#/${name}`, class: "nav-link", "aria-current": name === current ? "page" : null },
+        t(r.nav),
+      ),
     );
   header.hidden = false;
-  header.replaceChildren(
-    h("a", { href: "#/available", class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }, "TD"), h("span", { class: "brand-name" }, "TaskDash")),
+  replace(
+    header,
+    h(
+      "a",
+      { href: "#/available", class: "brand" },
+      h("span", { class: "logo", "aria-hidden": "true" }, "TD"),
+      h("span", { class: "brand-name" }, "TaskDash"),
+    ),
     h("nav", { class: "nav", "aria-label": t("nav.label") }, links),
     h(
       "div",
       { class: "tools" },
       liveIndicator(),
-      h("button", { type: "button", class: "btn btn-quiet icon-btn", "aria-label": t("help.button"), title: t("help.button"), onclick: toggleHelp }, "?"),
-      h("button", { type: "button", class: "btn btn-quiet", id: "lang-switch", "aria-label": t("lang.switchLabel"), onclick: switchLanguage }, t("lang.switch")),
-      h("span", { class: "me", title: state.me.group ? `${state.me.name} · ${state.me.group}` : state.me.name },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-quiet icon-btn",
+          "aria-label": t("help.button"),
+          title: t("help.button"),
+          onclick: toggleHelp,
+        },
+        "?",
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-quiet",
+          id: "lang-switch",
+          "aria-label": t("lang.switchLabel"),
+          onclick: switchLanguage,
+        },
+        t("lang.switch"),
+      ),
+      h(
+        "span",
+        {
+          class: "me",
+          title: state.me.group ? `${state.me.name} · ${state.me.group}` : state.me.name,
+        },
         h("span", { class: "me-name" }, state.me.name),
-        h("span", { class: "me-role muted" }, t(`role.${state.me.role}`))),
+        h("span", { class: "me-role muted" }, t(`role.${state.me.role}`)),
+      ),
       h("button", { type: "button", class: "btn btn-quiet", onclick: logout }, t("logout")),
     ),
   );
@@ -112,7 +153,13 @@ function renderHeader() {
 function updateLiveIndicator(next) {
   state.liveState = next;
   const old = document.getElementById("live-indicator");
-  if (old) old.replaceWith(liveIndicator());
+  if (!old) return;
+  // Update in place so that assistive technology announces the change of this status region.
+  const fresh = liveIndicator();
+  old.className = fresh.className;
+  old.title = fresh.title;
+  old.dataset.state = next;
+  old.replaceChildren(...fresh.childNodes);
 }
 
 // ---- pages ----------------------------------------------------------------------------------
@@ -135,16 +182,28 @@ function render({ force = false } = {}) {
   const previous = state.route;
   state.route = route;
   renderHeader();
-  if (!force && state.page && previous?.name === route.name && previous.param === route.param && state.page.update?.(route)) {
+  if (
+    !force &&
+    state.page &&
+    previous?.name === route.name &&
+    previous.param === route.param &&
+    state.page.update?.(route)
+  ) {
     return;
   }
   state.page?.unmount?.();
   const main = document.getElementById("main");
-  main.replaceChildren();
+  replace(main);
   main.className = `page page-${route.name}`;
   if (spec.role && !hasRole(state.me, spec.role)) {
     state.page = null;
-    main.append(h("div", { class: "list-status list-status-error" }, h("p", { class: "error-text" }, errorText({ errid: 1005, errmsg: "权限不足" }))));
+    main.append(
+      h(
+        "div",
+        { class: "list-status list-status-error" },
+        h("p", { class: "error-text" }, errorText({ errid: 1005, errmsg: "权限不足" })),
+      ),
+    );
     return;
   }
   state.page = spec.page(context(route));
@@ -157,8 +216,7 @@ function signedIn(me) {
   setLang(me.lang);
   startLive();
   const next = parseHash().query.next;
-  location.hash = next && next.startsWith("/") ? `#${next}` : "#/available";
-  render({ force: true });
+  go(next && next.startsWith("/") ? `#${next}` : `#/${DEFAULT_ROUTE}`);
 }
 
 async function logout() {
@@ -175,8 +233,13 @@ function signedOut(query = {}) {
   state.live?.stop();
   state.live = null;
   state.page = null;
-  navigate("login", "", query);
-  render({ force: true });
+  go(hashFor("login", "", query));
+}
+
+/** Show `hash`: through hashchange when it differs from the current one, else at once. */
+function go(hash) {
+  if (location.hash === hash) render({ force: true });
+  else location.hash = hash;
 }
 
 async function switchLanguage(event) {
@@ -224,13 +287,33 @@ async function reopenLive() {
 function helpDialog() {
   let dialog = document.getElementById("help");
   if (dialog) return dialog;
-  const keys = [["j", "help.j"], ["k", "help.k"], ["Enter", "help.enter"], ["c", "help.c"], ["n", "help.n"], ["r", "help.r"], ["x", "help.x"], ["/", "help.slash"], ["?", "help.help"]];
+  const keys = [
+    ["j", "help.j"],
+    ["k", "help.k"],
+    ["Enter", "help.enter"],
+    ["c", "help.c"],
+    ["n", "help.n"],
+    ["r", "help.r"],
+    ["x", "help.x"],
+    ["/", "help.slash"],
+    ["?", "help.help"],
+  ];
   dialog = h(
     "dialog",
     { id: "help", class: "modal help", "aria-labelledby": "help-title" },
     h("h2", { id: "help-title" }, t("help.title")),
-    h("dl", { class: "keys" }, keys.map(([key, text]) => h("div", { class: "key-row" }, h("dt", {}, h("kbd", {}, key)), h("dd", {}, t(text))))),
-    h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("close"))),
+    h(
+      "dl",
+      { class: "keys" },
+      keys.map(([key, text]) =>
+        h("div", { class: "key-row" }, h("dt", {}, h("kbd", {}, key)), h("dd", {}, t(text))),
+      ),
+    ),
+    h(
+      "div",
+      { class: "dialog-actions" },
+      h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("close")),
+    ),
   );
   dialog.addEventListener("close", () => dialog.remove());
   document.body.append(dialog);
@@ -264,7 +347,10 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   if (event.key === "Enter" && !event.target.matches?.("tr[data-id]")) return;
-  if (["j", "k", "c", "n", "r", "x", "Enter"].includes(event.key) && state.page?.onKey?.(event.key)) {
+  if (
+    ["j", "k", "c", "n", "r", "x", "Enter"].includes(event.key) &&
+    state.page?.onKey?.(event.key)
+  ) {
     event.preventDefault();
   }
 });

@@ -2,7 +2,7 @@
 // over a group (round_robin / least_loaded), with a preview of who gets how many before committing.
 
 import { api, queryString } from "./api.js";
-import { h, toast, whileBusy, formatNumber } from "./dom.js";
+import { h, toast, whileBusy, formatNumber, replace } from "./dom.js";
 import { t, errorText } from "./i18n.js";
 import { FINISHED } from "./roles.js";
 
@@ -43,7 +43,9 @@ export function planCounts(n, members, strategy, load = {}) {
   const counts = Object.fromEntries(ordered.map((m) => [m, 0]));
   if (!ordered.length) return counts;
   if (strategy === "round_robin") {
-    ordered.forEach((m, i) => (counts[m] = Math.floor(n / ordered.length) + (i < n % ordered.length ? 1 : 0)));
+    ordered.forEach(
+      (m, i) => (counts[m] = Math.floor(n / ordered.length) + (i < n % ordered.length ? 1 : 0)),
+    );
     return counts;
   }
   const held = Object.fromEntries(ordered.map((m) => [m, load[m] || 0]));
@@ -85,8 +87,19 @@ export async function openAssignDialog({ target, onDone }) {
 
   const dialog = h("dialog", { class: "modal", "aria-labelledby": "assign-title" });
   const targetText = h("p", { class: "assign-target" });
-  const modeUser = h("input", { type: "radio", name: "assign-mode", id: "assign-mode-user", value: "user", checked: true });
-  const modeGroup = h("input", { type: "radio", name: "assign-mode", id: "assign-mode-group", value: "group" });
+  const modeUser = h("input", {
+    type: "radio",
+    name: "assign-mode",
+    id: "assign-mode-user",
+    value: "user",
+    checked: true,
+  });
+  const modeGroup = h("input", {
+    type: "radio",
+    name: "assign-mode",
+    id: "assign-mode-group",
+    value: "group",
+  });
   const user = select("assign-user", t("assign.user"), [
     [KEEP, t("assign.noChange")],
     [CLEAR, `${t("assign.clear")} ${t("assign.unassigned")}`],
@@ -102,21 +115,44 @@ export async function openAssignDialog({ target, onDone }) {
     [CLEAR, `${t("assign.clear")} ${t("assign.unassigned")}`],
     ...groups.map((g) => [g, g]),
   ]);
-  const spreadGroup = select("assign-spread-group", t("assign.group"), groups.map((g) => [g, g]));
+  const spreadGroup = select(
+    "assign-spread-group",
+    t("assign.group"),
+    groups.map((g) => [g, g]),
+  );
   const strategy = select("assign-strategy", t("assign.strategy"), [
     ["round_robin", t("assign.roundRobin")],
     ["least_loaded", t("assign.leastLoaded")],
   ]);
   const userFields = h("div", { class: "assign-fields" }, user.field, group.field);
-  const groupFields = h("div", { class: "assign-fields", hidden: true }, spreadGroup.field, strategy.field);
+  const groupFields = h(
+    "div",
+    { class: "assign-fields", hidden: true },
+    spreadGroup.field,
+    strategy.field,
+  );
   const preview = h("div", { class: "assign-preview", role: "status", "aria-live": "polite" });
   const error = h("p", { class: "error-text", role: "alert" });
-  const commit = h("button", { type: "submit", class: "btn btn-primary", disabled: true }, t("assign.commit"));
-  const cancel = h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("cancel"));
+  const commit = h(
+    "button",
+    { type: "submit", class: "btn btn-primary", disabled: true },
+    t("assign.commit"),
+  );
+  const cancel = h(
+    "button",
+    { type: "button", class: "btn", onclick: () => dialog.close() },
+    t("cancel"),
+  );
 
   const form = h(
     "form",
-    { method: "dialog", onsubmit: (event) => { event.preventDefault(); run(); } },
+    {
+      method: "dialog",
+      onsubmit: (event) => {
+        event.preventDefault();
+        run();
+      },
+    },
     h("h2", { id: "assign-title" }, t("assign.title")),
     targetText,
     h(
@@ -146,7 +182,7 @@ export async function openAssignDialog({ target, onDone }) {
     groupFields.hidden = !spreading();
     userFields.hidden = spreading();
     if (!tasks) {
-      preview.replaceChildren(t("assign.counting"));
+      replace(preview, t("assign.counting"));
       commit.disabled = true;
       return;
     }
@@ -157,37 +193,56 @@ export async function openAssignDialog({ target, onDone }) {
       const g = spreadGroup.el.value;
       const members = users.filter((u) => u.group === g).map((u) => u.name);
       if (!g || !members.length) {
-        preview.replaceChildren(h("p", { class: "muted" }, t("assign.noMembers")));
+        replace(preview, h("p", { class: "muted" }, t("assign.noMembers")));
         commit.disabled = true;
         return;
       }
       if (strategy.el.value === "least_loaded" && !load) {
-        preview.replaceChildren(t("loading"));
+        replace(preview, t("loading"));
         load = await memberLoad(members).catch(() => ({}));
       }
       const counts = planCounts(n, members, strategy.el.value, load || {});
       for (const [name, count] of Object.entries(counts)) {
-        const held = strategy.el.value === "least_loaded" && load ? ` ${t("assign.previewLoad", { n: load[name] || 0 })}` : "";
-        lines.push(h("li", {}, h("span", { class: "num" }, formatNumber(count)), ` → ${name}${held}`));
+        const held =
+          strategy.el.value === "least_loaded" && load
+            ? ` ${t("assign.previewLoad", { n: load[name] || 0 })}`
+            : "";
+        lines.push(
+          h("li", {}, h("span", { class: "num" }, formatNumber(count)), ` → ${name}${held}`),
+        );
       }
-      changes.push(`${t("assign.group")}: ${g}`);
+      changes.push(`${t("assign.group")} = ${g}`);
     } else {
       const u = choice(user.el.value);
       const g = choice(group.el.value);
-      if (u !== undefined) lines.push(h("li", {}, t("assign.previewLine", { n: formatNumber(n), who: u || t("assign.unassigned") })));
-      if (g !== undefined) changes.push(`${t("assign.group")}: ${g || t("assign.unassigned")}`);
+      if (u !== undefined)
+        lines.push(
+          h(
+            "li",
+            {},
+            t("assign.previewLine", { n: formatNumber(n), who: u || t("assign.unassigned") }),
+          ),
+        );
+      if (g !== undefined) changes.push(`${t("assign.group")} = ${g || t("assign.unassigned")}`);
     }
     const c = choice(checker.el.value);
-    if (c !== undefined) changes.push(`${t("assign.checker")}: ${c || t("assign.unassigned")}`);
+    if (c !== undefined) changes.push(`${t("assign.checker")} = ${c || t("assign.unassigned")}`);
     if (!lines.length && !changes.length) {
-      preview.replaceChildren(h("p", { class: "muted" }, t("assign.previewEmpty")));
+      replace(preview, h("p", { class: "muted" }, t("assign.previewEmpty")));
       commit.disabled = true;
       return;
     }
-    preview.replaceChildren(
+    replace(
+      preview,
       lines.length ? h("ul", { class: "plan" }, lines) : null,
       changes.length
-        ? h("p", { class: "plan-changes" }, `${t("assign.count", { n: formatNumber(n) })}: ${changes.join(" · ")}`)
+        ? h(
+            "p",
+            { class: "plan-changes" },
+            lines.length
+              ? `${t("assign.alsoSets")}: ${changes.join(" · ")}`
+              : `${t("assign.count", { n: formatNumber(n) })} → ${changes.join(" · ")}`,
+          )
         : null,
     );
     commit.disabled = n === 0;
@@ -200,13 +255,16 @@ export async function openAssignDialog({ target, onDone }) {
       targetText.textContent = t("assign.targetFiltered");
     } else {
       targetText.textContent = `${t("assign.targetFiltered")} — ${
-        capped ? t("assign.countCapped", { n: formatNumber(MAX_BULK) }) : t("assign.count", { n: formatNumber(tasks.length) })
+        capped
+          ? t("assign.countCapped", { n: formatNumber(MAX_BULK) })
+          : t("assign.count", { n: formatNumber(tasks.length) })
       }`;
     }
   }
 
   function body() {
-    const out = target.kind === "ids" ? { ids: tasks.map((task) => task.ID) } : { filter: target.filter };
+    const out =
+      target.kind === "ids" ? { ids: tasks.map((task) => task.ID) } : { filter: target.filter };
     if (spreading()) {
       out.group = spreadGroup.el.value;
       out.strategy = strategy.el.value;
@@ -223,14 +281,21 @@ export async function openAssignDialog({ target, onDone }) {
 
   async function run() {
     const request = body();
-    const before = tasks.map((task) => ({ ID: task.ID, User: task.User, Checker: task.Checker, Group: task.Group }));
+    const before = tasks.map((task) => ({
+      ID: task.ID,
+      User: task.User,
+      Checker: task.Checker,
+      Group: task.Group,
+    }));
     await whileBusy(commit, async () => {
       try {
         const result = await api("POST", "/tasks/assign", request);
         dialog.close();
         const failed = Object.keys(result.failed);
         lastUndo = undoPlan(before, request, new Set(failed));
-        const why = failed.length ? ` · ${t("assign.failed", { n: failed.length, why: Object.values(result.failed)[0] })}` : "";
+        const why = failed.length
+          ? ` · ${t("assign.failed", { n: failed.length, why: Object.values(result.failed)[0] })}`
+          : "";
         toast(`${t("assign.done", { n: formatNumber(result.assigned) })}${why}`, {
           kind: failed.length ? "error" : "ok",
           timeoutMs: 10000,
@@ -243,7 +308,15 @@ export async function openAssignDialog({ target, onDone }) {
     });
   }
 
-  for (const el of [modeUser, modeGroup, user.el, checker.el, group.el, spreadGroup.el, strategy.el]) {
+  for (const el of [
+    modeUser,
+    modeGroup,
+    user.el,
+    checker.el,
+    group.el,
+    spreadGroup.el,
+    strategy.el,
+  ]) {
     el.addEventListener("change", () => {
       if (el === spreadGroup.el) load = null;
       renderPreview();
@@ -265,7 +338,9 @@ export async function openAssignDialog({ target, onDone }) {
 
 /** Assignments that put back what the last one changed (failed tasks were not changed). */
 function undoPlan(before, request, failed) {
-  const fields = ["user", "checker", "group"].filter((f) => f in request || (f === "user" && request.strategy));
+  const fields = ["user", "checker", "group"].filter(
+    (f) => f in request || (f === "user" && request.strategy),
+  );
   const batches = new Map();
   for (const task of before) {
     if (failed.has(task.ID)) continue;

@@ -83,7 +83,11 @@ export function refreshAges(root = document) {
 /** A short non-blocking message; kind: "ok" | "error" | "info". */
 export function toast(message, { kind = "info", action = null, timeoutMs = 5000 } = {}) {
   const region = document.getElementById("toasts");
-  const close = h("button", { type: "button", class: "toast-close", "aria-label": t("close") }, "×");
+  const close = h(
+    "button",
+    { type: "button", class: "toast-close", "aria-label": t("close") },
+    "×",
+  );
   const item = h(
     "div",
     { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
@@ -135,4 +139,10 @@ export function formatDuration(seconds) {
   if (s < 120) return t("dur.s", { n: s });
   if (s < 7200) return t("dur.min", { n: Math.round(s / 60) });
   return t("dur.h", { n: Math.round(s / 3600) });
+}
+
+/** Replace `parent`'s children; like append, nulls are skipped and strings become text. */
+export function replace(parent, ...children) {
+  parent.replaceChildren();
+  return append(parent, children);
 }

@@ -63,7 +63,13 @@ export function filterBar({ fields, query, apply, idPrefix }) {
         placeholder: t("filter.any"),
         onchange: submit,
       });
-      form.append(h("datalist", { id: listId }, options.map((v) => h("option", { value: v }))));
+      form.append(
+        h(
+          "datalist",
+          { id: listId },
+          options.map((v) => h("option", { value: v })),
+        ),
+      );
     }
     input.value = query[key] || "";
     inputs[key] = input;
@@ -82,8 +88,9 @@ export function filterBar({ fields, query, apply, idPrefix }) {
     },
     t("filter.clear"),
   );
-  clear.hidden = !fields.some((key) => query[key]);
-  form.append(h("div", { class: "field field-actions" }, clear));
+  form.append(
+    h("div", { class: "field field-actions", hidden: !isFiltered(query, fields) }, clear),
+  );
   return {
     element: form,
     focus() {

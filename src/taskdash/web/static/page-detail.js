@@ -1,16 +1,34 @@
 // One task: every field as text, its actions, and its history (newest first).
 
 import { api } from "./api.js";
-import { h, ageElement, exactTime, toast, whileBusy, safeHttpUrl } from "./dom.js";
+import { h, ageElement, exactTime, toast, whileBusy, safeHttpUrl, replace } from "./dom.js";
 import { t, errorText, statusLabel } from "./i18n.js";
 import { statusBadge, offlineBadge, openLink } from "./tasklist.js";
 import { UNCLAIMED, CLAIMED, isManager } from "./roles.js";
 
-const FIELDS = ["ID", "ProjectID", "InstanceID", "TaskID", "TaskType", "URL", "Status", "CreateTime",
-  "User", "Checker", "Group", "Reserved", "EditInfo", "ClaimedAt", "UpdatedAt", "ServiceOnline"];
+const FIELDS = [
+  "ID",
+  "ProjectID",
+  "InstanceID",
+  "TaskID",
+  "TaskType",
+  "URL",
+  "Status",
+  "CreateTime",
+  "User",
+  "Checker",
+  "Group",
+  "Reserved",
+  "EditInfo",
+  "ClaimedAt",
+  "UpdatedAt",
+  "ServiceOnline",
+];
 
 function timeValue(seconds) {
-  return seconds ? [exactTime(seconds), " · ", ageElement(seconds)] : h("span", { class: "muted" }, "—");
+  return seconds
+    ? [exactTime(seconds), " · ", ageElement(seconds)]
+    : h("span", { class: "muted" }, "—");
 }
 
 function fieldValue(task, key) {
@@ -37,7 +55,9 @@ function fieldValue(task, key) {
     case "Reserved":
       return value ? h("pre", { class: "pre" }, value) : h("span", { class: "muted" }, "—");
     default:
-      return value === "" || value === null || value === undefined ? h("span", { class: "muted" }, "—") : String(value);
+      return value === "" || value === null || value === undefined
+        ? h("span", { class: "muted" }, "—")
+        : String(value);
   }
 }
 
@@ -58,9 +78,16 @@ class DetailPage {
       h(
         "div",
         { class: "page-head" },
-        h("div", { class: "title-block" },
-          h("a", { href: "#/", class: "back", onclick: (e) => this.back(e) }, `← ${t("detail.back")}`),
-          h("h1", { id: "page-title" }, t("detail.title"))),
+        h(
+          "div",
+          { class: "title-block" },
+          h(
+            "a",
+            { href: "#/", class: "back", onclick: (e) => this.back(e) },
+            `← ${t("detail.back")}`,
+          ),
+          h("h1", { id: "page-title" }, t("detail.title")),
+        ),
       ),
       this.body,
     );
@@ -79,10 +106,20 @@ class DetailPage {
       const detail = await api("GET", `/tasks/${encodeURIComponent(this.id)}`);
       this.render(detail);
     } catch (error) {
-      this.body.replaceChildren(
-        h("div", { class: "list-status list-status-error" },
-          h("p", { class: "error-text" }, error.errid === 1006 ? t("detail.notFound") : t("error.load", { msg: errorText(error) })),
-          h("button", { type: "button", class: "btn", onclick: () => this.load() }, t("retry"))),
+      replace(
+        this.body,
+        h(
+          "div",
+          { class: "list-status list-status-error" },
+          h(
+            "p",
+            { class: "error-text" },
+            error.errid === 1006
+              ? t("detail.notFound")
+              : t("error.load", { msg: errorText(error) }),
+          ),
+          h("button", { type: "button", class: "btn", onclick: () => this.load() }, t("retry")),
+        ),
       );
     }
   }
@@ -100,26 +137,82 @@ class DetailPage {
     if (link) actions.append(link);
 
     const rows = FIELDS.map((key) =>
-      h("div", { class: "dl-row" }, h("dt", {}, key === "ServiceOnline" ? t("field.ServiceOnline") : key), h("dd", {}, fieldValue(task, key))),
+      h(
+        "div",
+        { class: "dl-row" },
+        h("dt", {}, key === "ServiceOnline" ? t("field.ServiceOnline") : key),
+        h("dd", {}, fieldValue(task, key)),
+      ),
     );
     const historyTable = history.length
-      ? h("div", { class: "table-wrap" }, h("table", { class: "tasks history", "aria-label": t("detail.history") },
-          h("thead", {}, h("tr", {}, ["at", "actor", "action", "status", "user", "detail"].map((k) => h("th", { scope: "col" }, t(`hist.${k}`))))),
-          h("tbody", {}, history.map((e) => h("tr", {},
-            h("td", { class: "num", dataset: { label: t("hist.at") } }, h("time", { class: "age", title: exactTime(e.at), dataset: { ts: String(e.at) } }, exactTime(e.at))),
-            h("td", { dataset: { label: t("hist.actor") } }, e.actor || "—"),
-            h("td", { dataset: { label: t("hist.action") } }, t(`action.${e.action}`) === `action.${e.action}` ? e.action : t(`action.${e.action}`)),
-            h("td", { dataset: { label: t("hist.status") } }, change(e.from_status, e.to_status, statusLabel)),
-            h("td", { dataset: { label: t("hist.user") } }, change(e.from_user, e.to_user)),
-            h("td", { class: "col-detail", dataset: { label: t("hist.detail") } }, e.detail || ""),
-          )))))
+      ? h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "tasks history", "aria-label": t("detail.history") },
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["at", "actor", "action", "status", "user", "detail"].map((k) =>
+                  h("th", { scope: "col" }, t(`hist.${k}`)),
+                ),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              history.map((e) =>
+                h(
+                  "tr",
+                  {},
+                  h(
+                    "td",
+                    { class: "num", dataset: { label: t("hist.at") } },
+                    h(
+                      "time",
+                      { class: "age", title: exactTime(e.at), dataset: { ts: String(e.at) } },
+                      exactTime(e.at),
+                    ),
+                  ),
+                  h("td", { dataset: { label: t("hist.actor") } }, e.actor || "—"),
+                  h(
+                    "td",
+                    { dataset: { label: t("hist.action") } },
+                    t(`action.${e.action}`) === `action.${e.action}`
+                      ? e.action
+                      : t(`action.${e.action}`),
+                  ),
+                  h(
+                    "td",
+                    { dataset: { label: t("hist.status") } },
+                    change(e.from_status, e.to_status, statusLabel),
+                  ),
+                  h("td", { dataset: { label: t("hist.user") } }, change(e.from_user, e.to_user)),
+                  h(
+                    "td",
+                    { class: "col-detail", dataset: { label: t("hist.detail") } },
+                    e.detail || "",
+                  ),
+                ),
+              ),
+            ),
+          ),
+        )
       : h("p", { class: "empty" }, t("detail.noHistory"));
 
-    this.body.replaceChildren(
-      h("div", { class: "detail-head" },
+    replace(
+      this.body,
+      h(
+        "div",
+        { class: "detail-head" },
         h("h2", { class: "mono detail-id" }, task.TaskID || task.ID),
         h("span", {}, statusBadge(task.Status)),
-        actions),
+        actions,
+      ),
       h("section", { class: "card" }, h("dl", { class: "fields" }, rows)),
       h("section", { class: "card" }, h("h2", {}, t("detail.history")), historyTable),
     );
@@ -128,20 +221,26 @@ class DetailPage {
   }
 
   actionButton(label, extra, action) {
-    return h("button", {
-      type: "button",
-      class: `btn ${extra}`,
-      onclick: (event) =>
-        whileBusy(event.currentTarget, async () => {
-          try {
-            await api("POST", `/tasks/${encodeURIComponent(this.id)}/${action}`);
-            toast(t(action === "claim" ? "claimed.toast" : "released.toast", { id: this.id }), { kind: "ok" });
-          } catch (error) {
-            toast(errorText(error), { kind: "error" });
-          }
-          await this.load();
-        }),
-    }, label);
+    return h(
+      "button",
+      {
+        type: "button",
+        class: `btn ${extra}`,
+        onclick: (event) =>
+          whileBusy(event.currentTarget, async () => {
+            try {
+              await api("POST", `/tasks/${encodeURIComponent(this.id)}/${action}`);
+              toast(t(action === "claim" ? "claimed.toast" : "released.toast", { id: this.id }), {
+                kind: "ok",
+              });
+            } catch (error) {
+              toast(errorText(error), { kind: "error" });
+            }
+            await this.load();
+          }),
+      },
+      label,
+    );
   }
 
   onTask(event) {

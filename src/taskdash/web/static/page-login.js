@@ -27,7 +27,11 @@ class LoginPage {
     });
     const error = h("p", { class: "error-text login-error", role: "alert", id: "login-error" });
     if (this.ctx.route.query.expired) error.textContent = t("login.expired");
-    const submit = h("button", { type: "submit", class: "btn btn-primary btn-wide" }, t("login.submit"));
+    const submit = h(
+      "button",
+      { type: "submit", class: "btn btn-primary btn-wide" },
+      t("login.submit"),
+    );
     const form = h(
       "form",
       {
@@ -55,11 +59,26 @@ class LoginPage {
           });
         },
       },
-      h("div", { class: "login-brand" }, h("span", { class: "logo", "aria-hidden": "true" }, "TD"), "TaskDash"),
+      h(
+        "div",
+        { class: "login-brand" },
+        h("span", { class: "logo", "aria-hidden": "true" }, "TD"),
+        "TaskDash",
+      ),
       h("h1", { id: "login-title" }, t("login.title")),
       h("p", { class: "muted" }, t("login.subtitle")),
-      h("div", { class: "field" }, h("label", { for: "login-username" }, t("login.username")), username),
-      h("div", { class: "field" }, h("label", { for: "login-password" }, t("login.password")), password),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "login-username" }, t("login.username")),
+        username,
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "login-password" }, t("login.password")),
+        password,
+      ),
       error,
       submit,
       h(

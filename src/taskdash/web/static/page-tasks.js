@@ -1,7 +1,7 @@
-// The three task lists: available (claim), my tasks (open, release), all tasks (managers assign).
+// The task lists: available (claim), mine (open, release), to check, all (managers assign).
 
 import { api, queryString } from "./api.js";
-import { h, toast, whileBusy, formatNumber } from "./dom.js";
+import { h, toast, whileBusy, formatNumber, replace } from "./dom.js";
 import { t, errorText } from "./i18n.js";
 import { filterBar, isFiltered, noteTaskValues } from "./filters.js";
 import { TaskList, CELLS, openLink } from "./tasklist.js";
@@ -15,6 +15,7 @@ const LIVE_MAX_WAIT_MS = 1200;
 const FILTERS = {
   available: ["type", "project"],
   mine: ["status", "type", "project"],
+  checking: ["status", "type", "project"],
   all: ["status", "user", "checker", "group", "type", "project"],
 };
 
@@ -24,7 +25,9 @@ function listParams(kind, query, me) {
   for (const key of FILTERS[kind]) if (query[key]) params[key] = query[key];
   if (kind === "available") params.unclaimed = "true";
   if (kind === "mine") params.user = me.name;
-  params.order = query.order === "oldest" || query.order === "newest" ? query.order : defaultOrder(kind);
+  if (kind === "checking") params.checker = me.name;
+  params.order =
+    query.order === "oldest" || query.order === "newest" ? query.order : defaultOrder(kind);
   return params;
 }
 
@@ -49,7 +52,12 @@ class TaskListPage {
     this.selectionBar = h("div", { class: "selection-bar", hidden: true });
     this.list = this.makeList();
     main.append(
-      h("div", { class: "page-head" }, h("div", { class: "title-block" }, this.heading, this.subtitle()), this.actions),
+      h(
+        "div",
+        { class: "page-head" },
+        h("div", { class: "title-block" }, this.heading, this.subtitle()),
+        this.actions,
+      ),
       this.filterSlot,
       this.selectionBar,
       this.list.element,
@@ -64,10 +72,15 @@ class TaskListPage {
   }
 
   headerActions() {
-    if (this.kind === "all") return [];
+    if (this.kind === "all" || this.kind === "checking") return [];
     this.claimNextButton = h(
       "button",
-      { type: "button", class: "btn btn-primary", onclick: () => this.claimNext(), dataset: { key: "claim-next" } },
+      {
+        type: "button",
+        class: "btn btn-primary",
+        onclick: () => this.claimNext(),
+        dataset: { key: "claim-next" },
+      },
       t("claimNext"),
       h("kbd", { class: "kbd-hint", "aria-hidden": "true" }, "n"),
     );
@@ -110,7 +123,12 @@ class TaskListPage {
         col("status"),
         created,
         col("group"),
-        { key: "actions", label: t("col.actions"), className: "col-actions", cell: (task) => this.claimButton(task) },
+        {
+          key: "actions",
+          label: t("col.actions"),
+          className: "col-actions",
+          cell: (task) => this.claimButton(task),
+        },
       ];
     }
     if (this.kind === "mine") {
@@ -121,7 +139,29 @@ class TaskListPage {
         col("status"),
         col("claimed", "col-claimed num"),
         created,
-        { key: "actions", label: t("col.actions"), className: "col-actions", cell: (task) => this.mineActions(task) },
+        {
+          key: "actions",
+          label: t("col.actions"),
+          className: "col-actions",
+          cell: (task) => this.mineActions(task),
+        },
+      ];
+    }
+    if (this.kind === "checking") {
+      return [
+        col("taskId"),
+        col("type"),
+        col("project"),
+        col("status"),
+        col("user"),
+        col("updated", "col-updated num"),
+        created,
+        {
+          key: "actions",
+          label: t("col.actions"),
+          className: "col-actions",
+          cell: (task) => openLink(task),
+        },
       ];
     }
     return [
@@ -168,14 +208,22 @@ class TaskListPage {
           )
         : null;
     const link = openLink(task);
-    return h("div", { class: "row-actions" }, link || h("span", { class: "muted small" }, t("noLink")), release);
+    return h(
+      "div",
+      { class: "row-actions" },
+      link || h("span", { class: "muted small" }, t("noLink")),
+      release,
+    );
   }
 
   async claim(task, button) {
     await whileBusy(button, async () => {
       try {
         const claimed = await api("POST", `/tasks/${encodeURIComponent(task.ID)}/claim`);
-        toast(t("claimed.toast", { id: claimed.TaskID }), { kind: "ok", action: this.openAction(claimed) });
+        toast(t("claimed.toast", { id: claimed.TaskID }), {
+          kind: "ok",
+          action: this.openAction(claimed),
+        });
       } catch (error) {
         toast(errorText(error), { kind: "error" });
       }
@@ -190,7 +238,10 @@ class TaskListPage {
     await whileBusy(this.claimNextButton, async () => {
       try {
         const claimed = await api("POST", "/tasks/claim-next", body);
-        toast(t("claimed.toast", { id: claimed.TaskID }), { kind: "ok", action: this.openAction(claimed) });
+        toast(t("claimed.toast", { id: claimed.TaskID }), {
+          kind: "ok",
+          action: this.openAction(claimed),
+        });
       } catch (error) {
         toast(errorText(error), { kind: "error" });
       }
@@ -200,7 +251,9 @@ class TaskListPage {
 
   openAction(task) {
     const link = openLink(task);
-    return link ? { label: t("open"), run: () => window.open(link.href, "_blank", "noopener,noreferrer") } : null;
+    return link
+      ? { label: t("open"), run: () => window.open(link.href, "_blank", "noopener,noreferrer") }
+      : null;
   }
 
   async release(task, button) {
@@ -216,14 +269,16 @@ class TaskListPage {
   }
 
   renderFilters() {
-    const focusedId = this.filterSlot.contains(document.activeElement) ? document.activeElement.id : null;
+    const focusedId = this.filterSlot.contains(document.activeElement)
+      ? document.activeElement.id
+      : null;
     this.filters = filterBar({
       fields: FILTERS[this.kind],
       query: this.query,
       apply: (next) => this.apply(next),
       idPrefix: `f-${this.kind}`,
     });
-    this.filterSlot.replaceChildren(this.filters.element);
+    replace(this.filterSlot, this.filters.element);
     if (focusedId) document.getElementById(focusedId)?.focus();
   }
 
@@ -232,15 +287,25 @@ class TaskListPage {
     const n = this.list.selected.size;
     const filtered = isFiltered(this.query, FILTERS.all);
     this.selectionBar.hidden = false;
-    this.selectionBar.replaceChildren(
+    replace(
+      this.selectionBar,
       h("span", { class: "selection-count" }, n ? t("selected", { n: formatNumber(n) }) : ""),
       n
-        ? h("button", { type: "button", class: "btn btn-quiet", onclick: () => this.list.clearSelection() }, t("clearSelection"))
+        ? h(
+            "button",
+            { type: "button", class: "btn btn-quiet", onclick: () => this.list.clearSelection() },
+            t("clearSelection"),
+          )
         : null,
       h("span", { class: "spacer" }),
       h(
         "button",
-        { type: "button", class: "btn btn-primary", disabled: n === 0, onclick: () => this.assign("ids") },
+        {
+          type: "button",
+          class: "btn btn-primary",
+          disabled: n === 0,
+          onclick: () => this.assign("ids"),
+        },
         `${t("assignSelected")}${n ? ` (${formatNumber(n)})` : ""}`,
       ),
       h(
@@ -254,8 +319,7 @@ class TaskListPage {
   assign(kind) {
     const filter = {};
     for (const key of FILTERS.all) if (this.query[key]) filter[key] = this.query[key];
-    const target =
-      kind === "ids" ? { kind, tasks: this.list.selectedTasks() } : { kind, filter };
+    const target = kind === "ids" ? { kind, tasks: this.list.selectedTasks() } : { kind, filter };
     openAssignDialog({
       target,
       onDone: () => {
@@ -307,7 +371,7 @@ class TaskListPage {
         this.list.moveFocus(-1);
         return true;
       case "n":
-        if (this.kind === "all") return false;
+        if (!this.claimNextButton) return false;
         this.claimNext();
         return true;
       case "c": {
@@ -339,3 +403,4 @@ class TaskListPage {
 export const AvailablePage = (ctx) => new TaskListPage(ctx, "available");
 export const MinePage = (ctx) => new TaskListPage(ctx, "mine");
 export const AllTasksPage = (ctx) => new TaskListPage(ctx, "all");
+export const CheckingPage = (ctx) => new TaskListPage(ctx, "checking");

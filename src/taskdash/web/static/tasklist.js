@@ -1,7 +1,7 @@
 // A keyset-paginated task table: loading/empty/error states, live refresh with highlighted new
 // rows, j/k focus, and (for managers) shift-click multi-select. Cells are built as text only.
 
-import { h, ageElement, safeHttpUrl, formatNumber } from "./dom.js";
+import { h, ageElement, safeHttpUrl, formatNumber, replace } from "./dom.js";
 import { t, statusLabel, statusKind, errorText } from "./i18n.js";
 
 export const PAGE_SIZE = 50;
@@ -52,9 +52,9 @@ export const CELLS = {
   created: (task) => ageElement(task.CreateTime),
   claimed: (task) => ageElement(task.ClaimedAt),
   updated: (task) => ageElement(task.UpdatedAt),
-  user: (task) => task.User || h("span", { class: "muted" }, "—"),
-  checker: (task) => task.Checker || h("span", { class: "muted" }, "—"),
-  group: (task) => task.Group || h("span", { class: "muted" }, "—"),
+  user: (task) => task.User || null,
+  checker: (task) => task.Checker || null,
+  group: (task) => task.Group || null,
 };
 
 export class TaskList {
@@ -90,13 +90,26 @@ export class TaskList {
       if (col.sort) {
         const button = h(
           "button",
-          { type: "button", class: "sort", title: t(`sort.${col.sort}`), onclick: () => this.onSort?.() },
+          {
+            type: "button",
+            class: "sort",
+            title: t(`sort.${col.sort}`),
+            onclick: () => this.onSort?.(),
+          },
           col.label,
-          h("span", { class: "sort-arrow", "aria-hidden": "true" }, col.sort === "newest" ? "↓" : "↑"),
+          h(
+            "span",
+            { class: "sort-arrow", "aria-hidden": "true" },
+            col.sort === "newest" ? "↓" : "↑",
+          ),
         );
         return h(
           "th",
-          { scope: "col", class: col.className, "aria-sort": col.sort === "newest" ? "descending" : "ascending" },
+          {
+            scope: "col",
+            class: col.className,
+            "aria-sort": col.sort === "newest" ? "descending" : "ascending",
+          },
           button,
         );
       }
@@ -112,7 +125,7 @@ export class TaskList {
     }
     this.table = h(
       "table",
-      { class: `tasks${this.selectable ? " selectable" : ""}`, "aria-label": label },
+      { class: "tasks task-list", "aria-label": label },
       h("thead", {}, h("tr", {}, headCells)),
       this.tbody,
     );
@@ -230,10 +243,11 @@ export class TaskList {
   }
 
   showStatus(kind, error = null) {
-    this.status.replaceChildren();
+    replace(this.status);
     this.status.className = `list-status list-status-${kind}`;
     this.table.hidden = kind !== "ok" && !(kind === "loading" && this.items.length);
-    if (kind === "loading") this.status.append(h("span", { class: "spinner", "aria-hidden": "true" }), t("loading"));
+    if (kind === "loading")
+      this.status.append(h("span", { class: "spinner", "aria-hidden": "true" }), t("loading"));
     if (kind === "empty") this.status.append(h("p", { class: "empty" }, this.emptyText()));
     if (kind === "error") {
       this.status.append(
@@ -242,7 +256,9 @@ export class TaskList {
       );
     }
     const n = formatNumber(this.items.length);
-    this.count.textContent = this.items.length ? t(this.nextCursor ? "shown" : "shownAll", { n }) : "";
+    this.count.textContent = this.items.length
+      ? t(this.nextCursor ? "shown" : "shownAll", { n })
+      : "";
     this.moreButton.hidden = !this.nextCursor;
   }
 
@@ -271,21 +287,32 @@ export class TaskList {
     for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.rows.delete(id);
     // Move rows only where the order changed, so a focused row keeps its focus.
     wanted.forEach((tr, index) => {
-      if (this.tbody.children[index] !== tr) this.tbody.insertBefore(tr, this.tbody.children[index] || null);
+      if (this.tbody.children[index] !== tr)
+        this.tbody.insertBefore(tr, this.tbody.children[index] || null);
     });
     while (this.tbody.children.length > wanted.length) this.tbody.lastElementChild.remove();
     if (focusKey !== null && !this.tbody.contains(document.activeElement) && this.focusId) {
       const tr = this.rows.get(this.focusId)?.tr;
-      const target = (focusKey && tr?.querySelector(`[data-key="${focusKey}"]:not([disabled])`)) || tr;
+      const target =
+        (focusKey && tr?.querySelector(`[data-key="${focusKey}"]:not([disabled])`)) || tr;
       target?.focus({ preventScroll: true });
     }
     this.syncPageBox();
   }
 
   renderRow(task) {
-    const cells = this.columns.map((col) =>
-      h("td", { class: col.className, dataset: { label: col.label } }, col.cell(task, this)),
-    );
+    const cells = this.columns.map((col) => {
+      const td = h(
+        "td",
+        { class: col.className, dataset: { label: col.label } },
+        col.cell(task, this),
+      );
+      if (!td.hasChildNodes()) {
+        td.classList.add("is-empty");
+        td.append(h("span", { class: "muted", "aria-label": "—" }, "—"));
+      }
+      return td;
+    });
     if (this.selectable) {
       cells.unshift(
         h(

@@ -1,0 +1,100 @@
+"""Every page with realistic data, at 1366×768 and at phone width: it renders its content, the
+page never scrolls sideways, nothing breaks the CSP, and a screenshot goes to docs/screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
+
+from tests.web.browsing import DESKTOP, PHONE, SCREENSHOTS, ConsoleLog, open_route, sign_in
+from tests.web.conftest import Sample
+
+VIEWPORTS: dict[str, ViewportSize] = {"desktop": DESKTOP, "phone": PHONE}
+# name -> (who, route, a text the page shows in a cell or heading once its data is in)
+PAGES: dict[str, tuple[str, str, str]] = {
+    "available": ("admin", "available", "coast-2024q2"),
+    "mine": ("admin", "mine", "编辑中"),
+    "checking": ("chenjing", "checking", "lixin"),
+    "all": ("admin", "all?order=newest", "lixin"),
+    "task": ("admin", "task/{admin_task}", "历史记录"),
+    "services": ("admin", "services", "pcdEdit"),
+    "dead-letters": ("admin", "dead-letters", "taskRegister"),
+    "users": ("admin", "users", "chenjing"),
+}
+
+
+def show(page: Page, sample: Sample, name: str) -> None:
+    _, route, marker = PAGES[name]
+    open_route(page, route.format(**sample.info))
+    expect(page.locator("#main td, #main h2").filter(has_text=marker).first).to_be_visible()
+    page.evaluate("document.fonts.ready.then(() => true)")
+
+
+def assert_no_sideways_scroll(page: Page) -> None:
+    widths = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth,"
+        " client: document.documentElement.clientWidth})"
+    )
+    assert widths["scroll"] <= widths["client"], widths
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page(
+    sample: Sample,
+    open_context: Callable[..., BrowserContext],
+    console: ConsoleLog,
+    name: str,
+    viewport: str,
+) -> None:
+    context = open_context(sample.server, viewport=VIEWPORTS[viewport])
+    sign_in(context, PAGES[name][0])
+    page = context.new_page()
+    show(page, sample, name)
+    assert_no_sideways_scroll(page)
+    page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png")
+    assert console.csp_violations() == []
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_login_page(
+    sample: Sample, open_context: Callable[..., BrowserContext], viewport: str
+) -> None:
+    page = open_context(sample.server, viewport=VIEWPORTS[viewport]).new_page()
+    page.goto("/")
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    page.screenshot(path=SCREENSHOTS / f"login-{viewport}.png")
+
+
+def test_assign_dialog_and_dark_mode(
+    sample: Sample, open_context: Callable[..., BrowserContext]
+) -> None:
+    context = open_context(sample.server, color_scheme="dark")
+    sign_in(context, "wangfang")
+    page = context.new_page()
+    show(page, sample, "available")
+    page.screenshot(path=SCREENSHOTS / "available-dark.png")
+    open_route(page, "all?status=待领取&type=satEdit")
+    rows = page.locator("tbody tr")
+    rows.first.locator("input.row-select").check()
+    rows.nth(4).locator("input.row-select").click(modifiers=["Shift"])
+    page.get_by_role("button", name="指派所选 (5)").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("在组内分配").check()
+    dialog.locator("#assign-spread-group").select_option("team-a")
+    expect(dialog.get_by_role("status")).to_contain_text("→ lixin")
+    page.screenshot(path=SCREENSHOTS / "assign-dark.png")
+
+
+def test_english(sample: Sample, open_context: Callable[..., BrowserContext]) -> None:
+    context = open_context(sample.server)
+    sign_in(context, "lixin")
+    assert context.request.patch("/api/v1/me", data={"lang": "en"}).ok
+    page = context.new_page()
+    open_route(page, "mine")
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    expect(page.locator("tbody").get_by_text("已领取 (claimed)").first).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "mine-english-desktop.png")
