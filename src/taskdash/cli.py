@@ -196,6 +196,46 @@ def _user(args: argparse.Namespace) -> int:
         return 1
 
 
+def _batch_size(text: str) -> int:
+    size = int(text)
+    if not 1 <= size <= 100_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 100000")
+    return size
+
+
+def _store(args: argparse.Namespace) -> int:
+    from taskdash.domain.errors import BadRequest
+    from taskdash.store.copy import TextProgressBar, copy_store
+
+    configure_logging(load_settings({}))
+    try:
+        copies = asyncio.run(
+            copy_store(
+                source_url=args.source,
+                target_url=args.target,
+                overwrite=args.overwrite,
+                batch_size=args.batch_size,
+                progress=TextProgressBar(sys.stderr),
+            )
+        )
+    except (BadRequest, ValueError) as exc:
+        detail = exc.detail if isinstance(exc, BadRequest) else str(exc)
+        print(f"taskdash: {detail}", file=sys.stderr)
+        return 2
+    except TaskDashError as exc:
+        print(f"taskdash: copy failed: {exc.detail or exc.errmsg}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "taskdash: interrupted; run the same copy with --overwrite to finish it",
+            file=sys.stderr,
+        )
+        return 130
+    for copy in copies:
+        print(copy.summary())
+    return 0
+
+
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per setting (`--claim-ttl-s` for TASKDASH_CLAIM_TTL_S); a flag beats the env."""
     for name, field in Settings.model_fields.items():
@@ -263,6 +303,27 @@ def build_parser() -> argparse.ArgumentParser:
     disable = user_commands.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("name")
     user.set_defaults(run=_user)
+
+    store = commands.add_parser("store", help="copy a store into another")
+    store_commands = store.add_subparsers(dest="store_command", required=True)
+    copy = store_commands.add_parser(
+        "copy",
+        help="copy everything from one store into another (SQLite or MongoDB)",
+        description="Copy tasks, services, heartbeats, task metadata, users, sessions, task"
+        " history and dead letters from one store into another, batch by batch. Stop the"
+        " TaskDash instances of both stores first. Safe to re-run: records are written by key.",
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="source store")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="target store")
+    copy.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="copy into a target that holds records: replace those with the same key (others stay)",
+    )
+    copy.add_argument(
+        "--batch-size", type=_batch_size, default=2000, help="records per batch (default 2000)"
+    )
+    store.set_defaults(run=_store)
     return parser
 
 

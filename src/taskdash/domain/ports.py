@@ -5,9 +5,9 @@ Every state change that races between instances is one atomic conditional write 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
 from taskdash.domain.models import (
@@ -199,6 +199,98 @@ class DeadLetterRepo(Protocol):
     async def count(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class HeartbeatRecord:
+    """The latest heartbeat from one source URL, as `heartbeats` keeps it."""
+
+    url: str
+    time: int
+    reserved: str
+    ts: int
+    service: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataRecord:
+    """One row of `task_metadata`: a task as its service last reported it."""
+
+    id: str
+    project_id: str
+    instance_id: str
+    task_id: str
+    type: str
+    url: str
+    status: str
+    time: int
+    reserved: str
+    service: str
+    fetched_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CursorRecord:
+    """A shared cursor (e.g. how far task history was published to NSQ)."""
+
+    name: str
+    value: int
+
+
+R = TypeVar("R")
+
+
+class RecordTable(Protocol[R]):
+    """One collection read whole, page by page, and written back keeping every record's key."""
+
+    async def count(self) -> int:
+        """How many records it holds (an estimate on MongoDB)."""
+        ...
+
+    def pages(self, *, size: int, in_key_order: bool) -> AsyncGenerator[list[R], None]:
+        """Every record in pages of `size`, ascending by key if `in_key_order` (else any order)."""
+        ...
+
+    async def put(self, records: Sequence[R]) -> int:
+        """Insert or replace each record by its key; returns how many were new or different."""
+        ...
+
+
+class StoreContents(Protocol):
+    """Everything a store holds but leases and login throttling, for `taskdash store copy`.
+
+    Keys (the order of `pages(in_key_order=True)`): tasks by id, services and heartbeats by URL,
+    task_metadata by id, users by name, sessions by token hash, task_events by seq, dead_letters
+    by (at, key), cursors by name. Strings compare by code point on every backend.
+    """
+
+    @property
+    def tasks(self) -> RecordTable[Task]: ...
+
+    @property
+    def services(self) -> RecordTable[Service]: ...
+
+    @property
+    def heartbeats(self) -> RecordTable[HeartbeatRecord]: ...
+
+    @property
+    def task_metadata(self) -> RecordTable[MetadataRecord]: ...
+
+    @property
+    def users(self) -> RecordTable[User]: ...
+
+    @property
+    def sessions(self) -> RecordTable[Session]: ...
+
+    @property
+    def task_events(self) -> RecordTable[TaskEvent]: ...
+
+    @property
+    def dead_letters(self) -> RecordTable[DeadLetter]: ...
+
+    @property
+    def cursors(self) -> RecordTable[CursorRecord]: ...
+
+
 class Store(Protocol):
     """A store backend; an async context manager opened once by the app's lifespan."""
 
@@ -219,6 +311,9 @@ class Store(Protocol):
 
     @property
     def metadata(self) -> MetadataRepo: ...
+
+    @property
+    def contents(self) -> StoreContents: ...
 
     @property
     def url(self) -> str: ...

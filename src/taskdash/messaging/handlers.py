@@ -128,6 +128,14 @@ class MessageHandler:
         for topic, count in Counter(applied_topics).items():
             MESSAGES.labels(topic, "ok").inc(count)
 
+    async def store_answers(self) -> bool:
+        """Whether the store answers at all (a failed write may be the message's own fault)."""
+        try:
+            await self._store.ping()
+        except Exception:
+            return False
+        return True
+
     async def dead_letter(self, message: InboundMessage, reason: str) -> None:
         """Keep a message that failed too often; it is never silently dropped."""
         await self._store.dead_letters.add([to_dead_letter(message, reason, now=time.time())])

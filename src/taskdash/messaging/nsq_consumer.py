@@ -148,6 +148,12 @@ class NsqConsumer:
             if len(batch) == 1:
                 await self._failed(*batch[0], exc)
                 return
+            if not await self._handler.store_answers():
+                # The store is away: the whole batch waits for it (splitting would only pay
+                # the store's timeout once per message).
+                for message, inbound in batch:
+                    await self._failed(message, inbound, exc)
+                return
             # Isolate what fails: apply one by one, so one bad message holds up no other.
             logger.warning(
                 "a batch of %d messages failed (%s); applying one by one", len(batch), exc

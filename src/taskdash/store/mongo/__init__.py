@@ -7,6 +7,7 @@ from pymongo.errors import PyMongoError
 from taskdash.domain.errors import StoreReadError, StoreWriteError
 from taskdash.store.mongo.accounts import MongoAccountRepo
 from taskdash.store.mongo.client import connect
+from taskdash.store.mongo.contents import MongoContents
 from taskdash.store.mongo.coordination import MongoCoordinationRepo
 from taskdash.store.mongo.dead_letters import MongoDeadLetterRepo
 from taskdash.store.mongo.indexes import ensure_indexes
@@ -28,6 +29,7 @@ class MongoStore:
         self.dead_letters = MongoDeadLetterRepo(self._db)
         self.coordination = MongoCoordinationRepo(self._db)
         self.metadata = MongoMetadataRepo(self._db)
+        self.contents = MongoContents(self._db)
 
     async def open(self) -> None:
         """Create the indexes; a server that cannot be reached stops start-up here."""
