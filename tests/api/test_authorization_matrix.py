@@ -12,6 +12,7 @@ on tasks it publishes itself, so cases do not depend on one another or on their 
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,11 +105,19 @@ def compat(client: httpx.Client, **params: str) -> httpx.Response:
     return client.post("/rpost/task", json=params)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@pytest.fixture(scope="module", params=["sqlite", "mongo"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """One server per store for the module (the matrix is the same on both)."""
     tmp_path: Path = tmp_path_factory.mktemp("matrix")
+    overrides: dict[str, object] = {}
+    if request.param == "mongo":
+        overrides["store_url"] = request.getfixturevalue("ferretdb").url(
+            f"matrix{uuid.uuid4().hex}"
+        )
     # No claim limit: the module's accounts claim many tasks between them.
-    server = LiveServer(make_settings(tmp_path, max_claims_per_user=0)).start()
+    server = LiveServer(make_settings(tmp_path, max_claims_per_user=0, **overrides)).start()
     try:
         for role, name in ACCOUNT_OF_ROLE.items():
             server.add_user(name, role)
