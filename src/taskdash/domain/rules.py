@@ -23,6 +23,7 @@ from taskdash.domain.models import (
     UNCLAIMED,
     StatusSource,
     Task,
+    TaskEvent,
     TaskQuery,
     url_origin,
 )
@@ -151,6 +152,39 @@ def claim_refusal(task: Task, *, user_group: str, offline_origins: Iterable[str]
     if task.origin and task.origin in set(offline_origins):
         return "task's service is offline"
     return None
+
+
+def change_event(
+    before: Task, after: Task, *, actor: str, action: str, now: float, detail: str = ""
+) -> TaskEvent:
+    """The history line of a change made by a person or a sweep."""
+    return TaskEvent(
+        task_id=before.id,
+        at=now,
+        actor=actor,
+        action=action,
+        from_status=before.status,
+        to_status=after.status,
+        from_user=before.user,
+        to_user=after.user,
+        detail=detail,
+    )
+
+
+def message_event(
+    before: Task | None, after: Task, *, kind: MessageKind, now: float
+) -> TaskEvent | None:
+    """The history line of a service message: its creation or a status change, else None."""
+    if before is not None and before.status == after.status:
+        return None
+    return TaskEvent(
+        task_id=after.id,
+        at=now,
+        actor="service",
+        action="create" if before is None else kind,
+        from_status=before.status if before else "",
+        to_status=after.status,
+    )
 
 
 def claim_next_query(

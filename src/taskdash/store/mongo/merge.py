@@ -44,17 +44,9 @@ def _merge(
         )
         if merged is None:
             continue
-        if task is None or task.status != merged.status:
-            events.append(
-                TaskEvent(
-                    task_id=merged.id,
-                    at=now,
-                    actor="service",
-                    action="create" if task is None else env.kind,
-                    from_status=task.status if task else "",
-                    to_status=merged.status,
-                )
-            )
+        event = domain_rules.message_event(task, merged, kind=env.kind, now=now)
+        if event is not None:
+            events.append(event)
         task = merged
     if task is None or task is base:
         return None

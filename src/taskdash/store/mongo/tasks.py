@@ -49,22 +49,6 @@ def _claimable_filter(rules: ClaimRules) -> Document:
     return condition
 
 
-def _event(
-    before: Task, after: Task, *, actor: str, action: str, now: float, detail: str = ""
-) -> TaskEvent:
-    return TaskEvent(
-        task_id=before.id,
-        at=now,
-        actor=actor,
-        action=action,
-        from_status=before.status,
-        to_status=after.status,
-        from_user=before.user,
-        to_user=after.user,
-        detail=detail,
-    )
-
-
 class MongoTaskRepo:
     def __init__(self, db: Database) -> None:
         self._tasks = db.tasks
@@ -125,7 +109,9 @@ class MongoTaskRepo:
                 return before
             written = await self._write_change(before, after, condition=condition, now=now)
             if written is not None:
-                event = _event(before, written, actor=actor, action=action, now=now, detail=detail)
+                event = domain_rules.change_event(
+                    before, written, actor=actor, action=action, now=now, detail=detail
+                )
                 await self._history.record([event])
                 return written
             before = None
@@ -199,7 +185,9 @@ class MongoTaskRepo:
                 )
                 if written is not None:
                     actor = rules.actor or rules.user
-                    event = _event(task, written, actor=actor, action="claim", now=now)
+                    event = domain_rules.change_event(
+                        task, written, actor=actor, action="claim", now=now
+                    )
                     await self._history.record([event])
                     return written
                 # Someone else took it: the next query finds the next oldest.
@@ -259,7 +247,11 @@ class MongoTaskRepo:
                 written = await self._write_change(task, released, condition=condition, now=now)
                 if written is not None:
                     expired.append(written)
-                    events.append(_event(task, written, actor="system", action="expire", now=now))
+                    events.append(
+                        domain_rules.change_event(
+                            task, written, actor="system", action="expire", now=now
+                        )
+                    )
             await self._history.record(events)
         return expired
 

@@ -148,16 +148,8 @@ def _change(
     record_events(
         conn,
         [
-            TaskEvent(
-                task_id=before.id,
-                at=now,
-                actor=actor,
-                action=action,
-                from_status=before.status,
-                to_status=after.status,
-                from_user=before.user,
-                to_user=after.user,
-                detail=detail,
+            domain_rules.change_event(
+                before, after, actor=actor, action=action, now=now, detail=detail
             )
         ],
     )
@@ -237,17 +229,9 @@ class SqliteTaskRepo:
                 if merged is None:
                     continue
                 current[merged.id] = changed[merged.id] = merged
-                if before is None or before.status != merged.status:
-                    events.append(
-                        TaskEvent(
-                            task_id=merged.id,
-                            at=now,
-                            actor="service",
-                            action="create" if before is None else env.kind,
-                            from_status=before.status if before else "",
-                            to_status=merged.status,
-                        )
-                    )
+                event = domain_rules.message_event(before, merged, kind=env.kind, now=now)
+                if event is not None:
+                    events.append(event)
             conn.executemany(_UPSERT, [task_to_row(task) for task in changed.values()])
             record_events(conn, events)
             return len(changed)
