@@ -22,6 +22,27 @@ def _to_user(doc: Document) -> User:
     )
 
 
+def user_to_document(user: User) -> Document:
+    return {
+        "_id": user.name,
+        "role": int(user.role),
+        "password_hash": user.password_hash,
+        "group": user.group,
+        "disabled": user.disabled,
+        "lang": user.lang,
+        "created_at": user.created_at,
+    }
+
+
+def session_to_document(session: Session) -> Document:
+    return {
+        "_id": session.token_hash,
+        "user": session.user,
+        "created_at": session.created_at,
+        "expires_at": session.expires_at,
+    }
+
+
 def _to_session(doc: Document) -> Session:
     return Session(
         token_hash=doc["_id"],
@@ -38,15 +59,7 @@ class MongoAccountRepo:
         self._failures: Collection = db.login_failures
 
     async def add_user(self, user: User) -> None:
-        doc = {
-            "_id": user.name,
-            "role": int(user.role),
-            "password_hash": user.password_hash,
-            "group": user.group,
-            "disabled": user.disabled,
-            "lang": user.lang,
-            "created_at": user.created_at,
-        }
+        doc = user_to_document(user)
         with writing():
             try:
                 await self._users.insert_one(doc)
@@ -93,14 +106,7 @@ class MongoAccountRepo:
 
     async def add_session(self, session: Session) -> None:
         with writing():
-            await self._sessions.insert_one(
-                {
-                    "_id": session.token_hash,
-                    "user": session.user,
-                    "created_at": session.created_at,
-                    "expires_at": session.expires_at,
-                }
-            )
+            await self._sessions.insert_one(session_to_document(session))
 
     async def get_session(self, token_hash: str, *, now: float) -> Session | None:
         with reading():

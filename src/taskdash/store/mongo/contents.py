@@ -17,9 +17,14 @@ from pymongo.errors import BulkWriteError, OperationFailure
 
 from taskdash.domain.models import DeadLetter, Service, Session, Task, TaskEvent, User
 from taskdash.domain.ports import CursorRecord, HeartbeatRecord, MetadataRecord
-from taskdash.store.mongo.accounts import _to_session, _to_user
+from taskdash.store.mongo.accounts import (
+    _to_session,
+    _to_user,
+    session_to_document,
+    user_to_document,
+)
 from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
-from taskdash.store.mongo.dead_letters import _to_letter
+from taskdash.store.mongo.dead_letters import _to_letter, letter_to_document
 from taskdash.store.mongo.history import SEQUENCE, document_to_event, event_to_document
 from taskdash.store.mongo.services import _to_service
 from taskdash.store.mongo.task_documents import document_to_task, task_to_document
@@ -180,46 +185,14 @@ def _metadata(doc: Document) -> MetadataRecord:
     )
 
 
-def _user_document(u: User) -> Document:
-    return {
-        "_id": u.name,
-        "role": int(u.role),
-        "password_hash": u.password_hash,
-        "group": u.group,
-        "disabled": u.disabled,
-        "lang": u.lang,
-        "created_at": u.created_at,
-    }
-
-
-def _session_document(s: Session) -> Document:
-    return {
-        "_id": s.token_hash,
-        "user": s.user,
-        "created_at": s.created_at,
-        "expires_at": s.expires_at,
-    }
-
-
-def _letter_document(d: DeadLetter) -> Document:
-    return {
-        "_id": d.key,
-        "topic": d.topic,
-        "body": d.body,
-        "reason": d.reason,
-        "attempts": d.attempts,
-        "at": d.at,
-    }
-
-
 TASKS: Shape[Task] = Shape("tasks", ("_id",), task_to_document, document_to_task)
 SERVICES: Shape[Service] = Shape("services", ("_id",), _service_document, _to_service)
 HEARTBEATS: Shape[HeartbeatRecord] = Shape("heartbeats", ("_id",), _heartbeat_document, _heartbeat)
 TASK_METADATA: Shape[MetadataRecord] = Shape(
     "task_metadata", ("_id",), _metadata_document, _metadata
 )
-USERS: Shape[User] = Shape("users", ("_id",), _user_document, _to_user)
-SESSIONS: Shape[Session] = Shape("sessions", ("_id",), _session_document, _to_session)
+USERS: Shape[User] = Shape("users", ("_id",), user_to_document, _to_user)
+SESSIONS: Shape[Session] = Shape("sessions", ("_id",), session_to_document, _to_session)
 # `written_at` (when a gap in seqs may still fill) is the event's own time: long past.
 TASK_EVENTS: Shape[TaskEvent] = Shape(
     "task_events",
@@ -228,7 +201,9 @@ TASK_EVENTS: Shape[TaskEvent] = Shape(
     document_to_event,
     after_put=_move_event_counter,
 )
-DEAD_LETTERS: Shape[DeadLetter] = Shape("dead_letters", ("at", "_id"), _letter_document, _to_letter)
+DEAD_LETTERS: Shape[DeadLetter] = Shape(
+    "dead_letters", ("at", "_id"), letter_to_document, _to_letter
+)
 CURSORS: Shape[CursorRecord] = Shape(
     "cursors",
     ("_id",),

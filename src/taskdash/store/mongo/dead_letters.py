@@ -48,22 +48,24 @@ def _to_letter(doc: Document) -> DeadLetter:
     )
 
 
+def letter_to_document(letter: DeadLetter) -> Document:
+    """Keyed by the dead-letter key, so that adding one again changes nothing."""
+    return {
+        "_id": letter.key or uuid.uuid4().hex,
+        "topic": letter.topic,
+        "body": letter.body,
+        "reason": letter.reason,
+        "attempts": letter.attempts,
+        "at": letter.at,
+    }
+
+
 class MongoDeadLetterRepo:
     def __init__(self, db: Database) -> None:
         self._letters: Collection = db.dead_letters
 
     async def add(self, letters: Sequence[DeadLetter]) -> None:
-        docs = [
-            {
-                "_id": d.key or uuid.uuid4().hex,
-                "topic": d.topic,
-                "body": d.body,
-                "reason": d.reason,
-                "attempts": d.attempts,
-                "at": d.at,
-            }
-            for d in letters
-        ]
+        docs = [letter_to_document(d) for d in letters]
         if not docs:
             return
         with writing():
