@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import FastAPI
 
 from taskdash import __version__
 from taskdash.messaging import http_ingest
@@ -27,14 +26,9 @@ from taskdash.web.live import LiveFeed
 from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
 from taskdash.web.routes.docs import install_docs
 from taskdash.web.routes.pages import install_pages
+from taskdash.web.security_headers import SecurityHeaders
 
 logger = logging.getLogger(__name__)
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
-DOCS_PATHS = ("/docs",)
 
 
 def redact_url(url: str) -> str:
@@ -106,16 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        if not request.url.path.startswith(DOCS_PATHS):
-            # The Swagger page loads its own inline script; everything else is strict.
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     for router in (
         compat.router,

@@ -297,7 +297,9 @@ def test_security_headers(server: LiveServer) -> None:
         client.get("/healthz"),
         client.get("/api/v1/tasks"),
         client.post("/rpost/task", json={"operation": "GetTasksNoUser"}),
+        client.get("/no/such/page"),
     ]
+    assert [a.status_code for a in answers] == [200, 401, 200, 404]
     for answer in answers:
         csp = answer.headers["content-security-policy"]
         directives = {
@@ -308,6 +310,12 @@ def test_security_headers(server: LiveServer) -> None:
         assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
         assert "*" not in script_src
         assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "same-origin"
+    # The Swagger page runs its own inline script, so only it goes without the strict policy.
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+    assert docs.headers["x-content-type-options"] == "nosniff"
 
 
 # --- tasks: list, filters, pagination -------------------------------------------------------

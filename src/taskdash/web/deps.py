@@ -17,12 +17,14 @@ SESSION_COOKIE = "taskdash_session"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, a thread
+# hop per request that costs more than the lookup itself.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
