@@ -19,7 +19,15 @@ from taskdash.domain.errors import (
     TaskNotFound,
 )
 from taskdash.domain.events import TaskMessage
-from taskdash.domain.models import CLAIMED, UNCLAIMED, DeadLetter, Role, TaskQuery, User
+from taskdash.domain.models import (
+    CLAIMED,
+    UNCLAIMED,
+    DeadLetter,
+    Role,
+    Session,
+    TaskQuery,
+    User,
+)
 from taskdash.domain.ports import ClaimRules, Store, TaskMessageEnvelope
 from taskdash.store import open_store
 from taskdash.store.sqlite.schema import SCHEMA_VERSION
@@ -234,6 +242,20 @@ async def test_dead_letters_are_kept_once_per_published_message(store: Store) ->
     assert await store.dead_letters.count() == 1
     [kept] = await store.dead_letters.recent(limit=10, before_id=None)
     assert (kept.body, kept.reason) == (b"{", "invalid JSON")
+
+
+async def test_session_user_is_the_user_of_a_live_session_only(store: Store) -> None:
+    now = time.time()
+    await store.accounts.add_user(User(name="smq", role=Role.ANNOTATOR, password_hash="h"))
+    await store.accounts.add_session(Session("live", "smq", now, now + 60))
+    await store.accounts.add_session(Session("old", "smq", now - 120, now - 60))
+    await store.accounts.add_session(Session("orphan", "nobody", now, now + 60))
+    user = await store.accounts.session_user("live", now=now)
+    assert user is not None and (user.name, user.role) == ("smq", Role.ANNOTATOR)
+    for token in ("old", "orphan", "unknown"):
+        assert await store.accounts.session_user(token, now=now) is None
+    await store.accounts.delete_session("live")
+    assert await store.accounts.session_user("live", now=now) is None
 
 
 # SQLite specifics -------------------------------------------------------------------------

@@ -121,10 +121,7 @@ async def authenticate(*, store: Store, token: str | None) -> User:
     """The user a session token belongs to; NotLoggedIn when it is missing, expired or disabled."""
     if not token:
         raise NotLoggedIn()
-    session = await store.accounts.get_session(token_hash(token), now=time.time())
-    if session is None:
-        raise NotLoggedIn()
-    user = await store.accounts.get_user(session.user)
+    user = await store.accounts.session_user(token_hash(token), now=time.time())
     if user is None or user.disabled:
         raise NotLoggedIn()
     return user

@@ -113,6 +113,11 @@ class MongoAccountRepo:
             doc = await self._sessions.find_one({"_id": token_hash, "expires_at": {"$gt": now}})
         return _to_session(doc) if doc else None
 
+    async def session_user(self, token_hash: str, *, now: float) -> User | None:
+        # Two lookups by _id: MongoDB has no join cheaper than that for one document.
+        session = await self.get_session(token_hash, now=now)
+        return await self.get_user(session.user) if session else None
+
     async def delete_session(self, token_hash: str) -> None:
         with writing():
             await self._sessions.delete_one({"_id": token_hash})

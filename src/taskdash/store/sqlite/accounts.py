@@ -107,6 +107,17 @@ class SqliteAccountRepo:
 
         return await self._db.read(get)
 
+    async def session_user(self, token_hash: str, *, now: float) -> User | None:
+        def get(conn: sqlite3.Connection) -> User | None:
+            row = conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE name ="
+                " (SELECT user FROM sessions WHERE token_hash = ? AND expires_at > ?)",
+                (token_hash, now),
+            ).fetchone()
+            return _row_to_user(row) if row else None
+
+        return self._db.lookup(get)  # two primary-key lookups
+
     async def delete_session(self, token_hash: str) -> None:
         await self._db.write(
             lambda conn: conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))

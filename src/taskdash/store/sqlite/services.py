@@ -96,7 +96,9 @@ class SqliteServiceRepo:
         return await self._db.write(record)
 
     async def all(self) -> list[Service]:
-        return await self._db.read(
+        # A table of a few services, read for every claim and list page: too small to be worth a
+        # hop to a reader thread.
+        return self._db.lookup(
             lambda conn: [
                 _row_to_service(r)
                 for r in conn.execute(f"SELECT {_COLUMNS} FROM services ORDER BY _id").fetchall()
