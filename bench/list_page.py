@@ -1,128 +1,212 @@
-"""A GetTasksNoUser page with N tasks in the store, against the store's own query for it.
+"""List: a page of 50 unclaimed tasks at 10 k, 100 k and 1 M tasks in the store; and memory.
 
-Run: .venv/bin/python bench/list_page.py [N] [REQUESTS] [sqlite,mongo]
-(mongo: MongoDB served by a FerretDB started for the run, measured in the same run as SQLite)
+The store is filled through its own ingest path (batches of parsed taskRegister messages, as
+the consumer applies them), up to each size in turn. At each size a fresh `taskdash serve`
+process answers REQUESTS pages through `/rpost/task` (GetTasksNoUser) and through
+`/api/v1/tasks?unclaimed=true`, one after another on one keep-alive connection. Baselines in the
+same run: the store's own query for the same page (in this process), and a bare FastAPI
+endpoint answering the same bytes (bench/bare_app.py). Memory: the server's peak RSS after its
+list requests, against the same at the smallest size.
+Run: .venv/bin/python bench/list_page.py [--quick] [SIZES] [REQUESTS] [sqlite|mongo]
+(SIZES comma-separated; mongo: a FerretDB started for the run)
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
-from common import median, percentile, report
+import httpx
+from common import (
+    bare_server,
+    load,
+    median,
+    note,
+    peak_rss_mb,
+    percentile,
+    quick_flag,
+    report,
+    taskdash,
+)
+from loadgen import Connection
 from tests.ferretdb import FerretDb
-from tests.support import LiveServer, make_settings, task_body
+from tests.support import PASSWORD
 
+from taskdash.actions.accounts import create_user
 from taskdash.actions.tasks import unclaimed_query
-from taskdash.domain.events import parse_task_message
 from taskdash.domain.models import Role, TaskQuery, User
-from taskdash.domain.ports import TaskMessageEnvelope
-from taskdash.settings import Settings
 from taskdash.store import open_store
 
-BATCH = 5000
+PAGE = 50
+WARM_UP = 20
+ENDPOINTS = {
+    "rpost": ("POST", "/rpost/task", {"operation": "GetTasksNoUser", "limit": PAGE}),
+    "api": ("GET", f"/api/v1/tasks?unclaimed=true&limit={PAGE}", None),
+}
 
 
-async def load(store_url: str, count: int) -> float:
-    """Fill the store through its own ingest path; returns seconds taken."""
+async def add_annotator(store_url: str) -> None:
     store = await open_store(store_url)
-    started = time.perf_counter()
     try:
-        for start in range(0, count, BATCH):
-            envelopes = [
-                TaskMessageEnvelope(
-                    kind="register",
-                    message=parse_task_message(
-                        json.dumps(
-                            task_body(
-                                f"{n:07d}",
-                                created=1_600_000_000 + n,
-                                task_type=("satEdit", "vidEdit")[n % 2],
-                            )
-                        ).encode()
-                    ),
-                    ts_ns=time.time_ns(),
-                )
-                for n in range(start, min(count, start + BATCH))
-            ]
-            await store.tasks.apply_messages(envelopes, now=time.time())
-        return time.perf_counter() - started
+        await create_user(store=store, name="smq", role=Role.ANNOTATOR, password=PASSWORD)
     finally:
         await store.aclose()
 
 
-async def store_query_ms(store_url: str, limit: int, requests: int) -> list[float]:
+async def store_query_ms(store_url: str, requests: int) -> list[float]:
+    """The store's own query for the page the API answers (as the API builds it)."""
     store = await open_store(store_url)
     user = User(name="smq", role=Role.ANNOTATOR, password_hash="", group="")
     try:
         timings = []
-        for _ in range(requests):
+        for n in range(WARM_UP + requests):
             started = time.perf_counter()
-            await store.tasks.find(unclaimed_query(user, TaskQuery(limit=limit), ()))
-            timings.append((time.perf_counter() - started) * 1000)
+            page = await store.tasks.find(unclaimed_query(user, TaskQuery(limit=PAGE), ()))
+            if n >= WARM_UP:
+                timings.append((time.perf_counter() - started) * 1000)
+            assert len(page) == PAGE
         return timings
     finally:
         await store.aclose()
 
 
-def measure(settings: Settings, count: int, requests: int, label: str) -> None:
-    seconds = asyncio.run(load(settings.store_url, count))
-    print(f"{label}: loaded {count:,} tasks in {seconds:.1f} s ({count / seconds:,.0f} tasks/s)")
-    server = LiveServer(settings).start()
+async def http_ms(port: int, cookie: str, requests: int) -> dict[str, tuple[list[float], bytes]]:
+    """Latencies and the last answer of each endpoint, on one keep-alive connection."""
+    connection = await Connection("127.0.0.1", port, cookie=cookie).open()
     try:
-        server.add_user("smq")
-        client = server.login("smq")
-        for limit in (50, 1000):
-            body = {"operation": "GetTasksNoUser", "limit": limit}
-            for _ in range(10):  # warm up
-                client.post("/rpost/task", json=body)
-            api = []
-            for _ in range(requests):
-                started = time.perf_counter()
-                answer = client.post("/rpost/task", json=body)
-                api.append((time.perf_counter() - started) * 1000)
-                assert len(answer.json()) == limit
-            own = asyncio.run(store_query_ms(settings.store_url, limit, requests))
-            print(
-                f"{label} limit {limit}: api p50 {median(api):.2f} ms p99"
-                f" {percentile(api, 99):.2f} ms; store p50 {median(own):.2f} ms p99"
-                f" {percentile(own, 99):.2f} ms"
-            )
-            report(
-                f"get_tasks_no_user_{label}_{count}_limit_{limit}_p50",
-                median(api),
-                "ms",
-                median(api) / median(own),
-                "store query",
-            )
+        results = {}
+        for name, (method, path, body) in ENDPOINTS.items():
+            timings = []
+            answer = None
+            for n in range(WARM_UP + requests):
+                answer, ms = await connection.timed(method, path, body)
+                if n >= WARM_UP:
+                    timings.append(ms)
+            assert answer is not None and answer.status == 200, answer
+            results[name] = (timings, answer.body)
+        return results
     finally:
-        server.stop()
+        await connection.close()
+
+
+def session_cookie(base_url: str) -> str:
+    answer = httpx.post(
+        f"{base_url}/rpost/task",
+        json={"operation": "userLogin", "username": "smq", "password": PASSWORD},
+    )
+    assert answer.json() == "success", answer.text
+    return "; ".join(f"{k}={v}" for k, v in answer.cookies.items())
+
+
+def measure_size(
+    tmp: Path, store_url: str, size: int, requests: int, bare_port: int
+) -> dict[str, object]:
+    """Every figure at one size: API, store and bare latencies, and the server's peak RSS."""
+    with taskdash(tmp, store_url) as server:
+        measured = asyncio.run(http_ms(server.port, session_cookie(server.url), requests))
+        rss = peak_rss_mb(server.proc.pid)
+    own = asyncio.run(store_query_ms(store_url, requests))
+    bare: dict[str, list[float]] = {}
+    for name, (_, body) in measured.items():
+        httpx.put(f"http://127.0.0.1:{bare_port}/_body", content=body)
+        bare[name] = asyncio.run(http_ms(bare_port, "", requests))[name][0]
+    return {"api": {k: v[0] for k, v in measured.items()}, "store": own, "bare": bare, "rss": rss}
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    requests = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    backends = (sys.argv[3] if len(sys.argv) > 3 else "sqlite").split(",")
-    with tempfile.TemporaryDirectory() as tmp_dir:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    quick = quick_flag()
+    default_sizes = "10000,100000" if quick else "10000,100000,1000000"
+    sizes = [int(s) for s in (args[0] if args else default_sizes).split(",")]
+    requests = int(args[1]) if len(args) > 1 else (200 if quick else 1000)
+    backend = args[2] if len(args) > 2 else "sqlite"
+    with tempfile.TemporaryDirectory() as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
-        for backend in backends:
-            if backend == "mongo":
-                ferretdb = FerretDb(tmp / "ferretdb").start()
-                try:
-                    measure(
-                        make_settings(tmp, store_url=ferretdb.url("bench")),
-                        count,
-                        requests,
-                        "mongo",
-                    )
-                finally:
-                    ferretdb.stop()
-            else:
-                measure(make_settings(tmp), count, requests, "sqlite")
+        if backend == "mongo":
+            ferretdb = FerretDb(tmp / "ferretdb").start()
+            stack.callback(ferretdb.stop)
+            store_url = ferretdb.url("bench")
+        else:
+            store_url = f"sqlite:///{tmp / 'list.db'}"
+        bare = stack.enter_context(bare_server(tmp))
+        asyncio.run(add_annotator(store_url))
+        loaded, load_seconds, first_rate = 0, 0.0, 0.0
+        figures: dict[int, dict[str, object]] = {}
+        for size in sizes:
+            seconds = load(store_url, loaded, size)
+            load_seconds += seconds
+            first_rate = first_rate or size / seconds
+            note(
+                f"list {backend}: loaded tasks {loaded:,}..{size:,} in {seconds:.1f} s"
+                f" ({(size - loaded) / seconds:,.0f} tasks/s); {load_seconds:.1f} s in all"
+            )
+            loaded = size
+            figures[size] = measure_size(tmp, store_url, size, requests, bare.port)
+            report_size(backend, size, figures[size])
+        if len(sizes) > 1:
+            report_growth(backend, sizes, figures)
+        rss = float(figures[sizes[-1]]["rss"])  # type: ignore[arg-type]
+        bare_rss = peak_rss_mb(bare.proc.pid)
+        report(
+            f"memory_serve_{backend}_{sizes[-1]}_peak_rss",
+            rss,
+            "MiB",
+            rss / bare_rss,
+            f"bare FastAPI process ({bare_rss:.0f} MiB)",
+        )
+        report(
+            f"load_{backend}_{sizes[-1]}_tasks",
+            sizes[-1] / load_seconds,
+            f"tasks/s ({load_seconds:.1f} s)",
+            (sizes[-1] / load_seconds) / first_rate,
+            f"rate of the first {sizes[0]:,}",
+        )
+
+
+def report_size(backend: str, size: int, figure: dict[str, object]) -> None:
+    api: dict[str, list[float]] = figure["api"]  # type: ignore[assignment]
+    bare: dict[str, list[float]] = figure["bare"]  # type: ignore[assignment]
+    own: list[float] = figure["store"]  # type: ignore[assignment]
+    for name, timings in api.items():
+        p50, p99 = median(timings), percentile(timings, 99)
+        report(f"list_{name}_{backend}_{size}_p50", p50, "ms", p50 / median(own), "store query")
+        report(
+            f"list_{name}_{backend}_{size}_p99",
+            p99,
+            "ms",
+            p99 / percentile(bare[name], 99),
+            "bare FastAPI same bytes",
+        )
+    note(
+        f"list {backend} {size:,}: store query p50 {median(own):.2f} ms p99"
+        f" {percentile(own, 99):.2f} ms; bare FastAPI p50 {median(bare['api']):.2f} ms"
+    )
+
+
+def report_growth(backend: str, sizes: list[int], figures: dict[int, dict[str, object]]) -> None:
+    smallest, largest = figures[sizes[0]], figures[sizes[-1]]
+    for name in ENDPOINTS:
+        p99_small = percentile(smallest["api"][name], 99)  # type: ignore[index]
+        p99_large = percentile(largest["api"][name], 99)  # type: ignore[index]
+        report(
+            f"list_{name}_{backend}_p99_{sizes[-1]}_over_{sizes[0]}",
+            p99_large,
+            "ms",
+            p99_large / p99_small,
+            f"p99 at {sizes[0]:,}",
+        )
+    rss_small, rss_large = float(smallest["rss"]), float(largest["rss"])  # type: ignore[arg-type]
+    report(
+        f"memory_serve_{backend}_peak_rss_{sizes[-1]}_over_{sizes[0]}",
+        rss_large,
+        "MiB",
+        rss_large / rss_small,
+        f"peak RSS at {sizes[0]:,}",
+    )
 
 
 if __name__ == "__main__":
