@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup tools run test lint typecheck pytest lock clean
+.PHONY: setup tools run test lint typecheck pytest bench lock clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,11 @@ typecheck: setup
 
 pytest: setup tools
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 15 minutes);
+# `make bench QUICK=1` prints the same kind of lines in under a minute and writes nothing.
+bench: setup tools
+	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
 
 # Re-pin dependencies after editing pyproject.toml (needs uv: `$(BIN)/pip install uv`).
 lock:

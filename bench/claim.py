@@ -6,7 +6,8 @@ limit off) until the answer is errid 1009 (nothing to claim). Figures: claims pe
 latency, and the number of tasks given to two people, counted both from the answers and from the
 store afterwards (must be 0). Baseline: the same clients and requests against a bare FastAPI
 endpoint returning the same bytes (bench/bare_app.py).
-Run: .venv/bin/python bench/claim.py [--quick] [TASKS] [CLIENTS]
+Run: .venv/bin/python bench/claim.py [--quick] [TASKS] [CLIENTS] [ROUNDS]
+(medians over ROUNDS rounds, each on a fresh store; doubles are summed)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -107,42 +109,73 @@ def stored_doubles(db_path: Path, claimed: dict[str, list[str]]) -> int:
     return wrong_holder + sum(1 for n in claims.values() if n > 1)
 
 
+@dataclass
+class Round:
+    rate: float
+    p99: float
+    doubles: int
+    bare_rate: float
+    bare_p99: float
+
+
+def one_round(tmp: Path, tasks: int, clients: int) -> Round:
+    """A fresh store of `tasks` tasks claimed empty by `clients` clients, then the baseline."""
+    db_path = tmp / "claim.db"
+    store_url = f"sqlite:///{db_path}"
+    seconds = load(store_url, 0, tasks)
+    sessions = asyncio.run(make_sessions(store_url, clients))
+    with taskdash(tmp, store_url, {"TASKDASH_MAX_CLAIMS_PER_USER": "0"}) as server:
+        elapsed, latencies, claimed, sample = asyncio.run(
+            claim_all(server.port, sessions, "/api/v1/tasks/claim-next", None)
+        )
+    ids = [task_id for got in claimed.values() for task_id in got]
+    if len(set(ids)) != tasks:
+        raise AssertionError(f"{len(set(ids))} distinct tasks claimed, expected {tasks}")
+    doubles = len(ids) - len(set(ids)) + stored_doubles(db_path, claimed)
+    with bare_server(tmp) as bare:
+        httpx.put(f"{bare.url}/_body", content=sample)
+        bare_elapsed, bare_latencies, _, _ = asyncio.run(
+            claim_all(bare.port, sessions, "/claim-next", len(latencies))
+        )
+    per_client = [len(got) for got in claimed.values()]
+    result = Round(
+        rate=len(ids) / elapsed,
+        p99=percentile(latencies, 99),
+        doubles=doubles,
+        bare_rate=len(latencies) / bare_elapsed,
+        bare_p99=percentile(bare_latencies, 99),
+    )
+    note(
+        f"claim: loaded {tasks:,} tasks in {seconds:.1f} s; {len(ids):,} claims by {clients}"
+        f" clients in {elapsed:.2f} s ({result.rate:,.0f}/s, p99 {result.p99:.0f} ms); claims"
+        f" per client min {min(per_client)} median {median(per_client):.0f} max"
+        f" {max(per_client)}; {len(latencies):,} requests; bare endpoint"
+        f" {result.bare_rate:,.0f} req/s"
+    )
+    return result
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     tasks = int(args[0]) if args else (3000 if quick_flag() else 10_000)
     clients = int(args[1]) if len(args) > 1 else 200
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        db_path = tmp / "claim.db"
-        store_url = f"sqlite:///{db_path}"
-        seconds = load(store_url, 0, tasks)
-        note(f"claim: loaded {tasks:,} tasks in {seconds:.1f} s")
-        sessions = asyncio.run(make_sessions(store_url, clients))
-        with taskdash(tmp, store_url, {"TASKDASH_MAX_CLAIMS_PER_USER": "0"}) as server:
-            elapsed, latencies, claimed, sample = asyncio.run(
-                claim_all(server.port, sessions, "/api/v1/tasks/claim-next", None)
-            )
-        ids = [task_id for got in claimed.values() for task_id in got]
-        doubles = len(ids) - len(set(ids)) + stored_doubles(db_path, claimed)
-        with bare_server(tmp) as bare:
-            httpx.put(f"{bare.url}/_body", content=sample)
-            bare_elapsed, bare_latencies, _, _ = asyncio.run(
-                claim_all(bare.port, sessions, "/claim-next", len(latencies))
-            )
-    if len(set(ids)) != tasks:
-        raise AssertionError(f"{len(set(ids))} distinct tasks claimed, expected {tasks}")
-    rate, bare_rate = len(ids) / elapsed, len(latencies) / bare_elapsed
-    per_client = [len(got) for got in claimed.values()]
-    note(
-        f"claim: {len(ids):,} claims by {clients} clients in {elapsed:.2f} s; claims per client"
-        f" min {min(per_client)} median {median(per_client):.0f} max {max(per_client)};"
-        f" {len(latencies):,} requests; bare endpoint {bare_rate:,.0f} req/s"
-    )
+    rounds = int(args[2]) if len(args) > 2 else (1 if quick_flag() else 3)
+    results = []
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            results.append(one_round(Path(tmp_dir), tasks, clients))
+    rate = median([r.rate for r in results])
+    bare_rate = median([r.bare_rate for r in results])
+    p99, bare_p99 = median([r.p99 for r in results]), median([r.bare_p99 for r in results])
+    doubles = sum(r.doubles for r in results)
     report(f"claim_next_{clients}_clients", rate, "claims/s", rate / bare_rate, "bare FastAPI")
-    p99, bare_p99 = percentile(latencies, 99), percentile(bare_latencies, 99)
     report(f"claim_next_{clients}_clients_p99", p99, "ms", p99 / bare_p99, "bare FastAPI")
     report(
-        f"claim_next_{clients}_clients_doubles", doubles, "tasks", doubles / tasks, "tasks claimed"
+        f"claim_next_{clients}_clients_doubles",
+        doubles,
+        "tasks",
+        doubles / (tasks * rounds),
+        "tasks claimed",
     )
 
 

@@ -154,9 +154,9 @@ def main() -> None:
         report(
             f"memory_serve_{backend}_{sizes[-1]}_peak_rss",
             rss,
-            "MiB",
+            "MB",
             rss / bare_rss,
-            f"bare FastAPI process ({bare_rss:.0f} MiB)",
+            f"bare FastAPI process ({bare_rss:.0f} MB)",
         )
         report(
             f"load_{backend}_{sizes[-1]}_tasks",
@@ -203,7 +203,7 @@ def report_growth(backend: str, sizes: list[int], figures: dict[int, dict[str, o
     report(
         f"memory_serve_{backend}_peak_rss_{sizes[-1]}_over_{sizes[0]}",
         rss_large,
-        "MiB",
+        "MB",
         rss_large / rss_small,
         f"peak RSS at {sizes[0]:,}",
     )
