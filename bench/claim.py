@@ -65,6 +65,8 @@ async def claim_all(
         await Connection("127.0.0.1", port, cookie=f"{SESSION_COOKIE}={token}").open()
         for _, token in sessions
     ]
+    for connection in connections:  # every connection accepted and warm before the clock
+        await connection.request("GET", "/healthz")
     latencies: list[float] = []
     claimed: dict[str, list[str]] = {name: [] for name, _ in sessions}
     samples: list[bytes] = []

@@ -3,7 +3,8 @@
 Both read the same nsqd, the same number of messages of the same size, with the same
 max_in_flight; the bare Reader FINs each message without doing anything (the ceiling). With
 `mongo` as third argument the store is MongoDB (a FerretDB started for the run), not SQLite.
-Run: .venv/bin/python bench/ingest.py [N] [RUNS] [sqlite|mongo]
+Run: .venv/bin/python bench/ingest.py [N] [RUNS] [sqlite|mongo] [PROCESSES]
+(PROCESSES `taskdash serve` processes share the channel and the store, as instances do)
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import sqlite3
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
-from common import median, report
+from common import median, report, taskdash
 from pymongo import MongoClient
 from tests.ferretdb import FerretDb
 from tests.servers import Nsqd
-from tests.support import TOPICS, LiveServer, make_settings, task_body, wait_until
+from tests.support import TOPICS, task_body, wait_until
 
+from taskdash.messaging.nsq_consumer import connection_options
 from taskdash.settings import Settings
 
 
@@ -35,20 +38,25 @@ def publish(nsqd: Nsqd, topic: str, messages: list[bytes]) -> None:
 
 
 def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
-    """Seconds for a bare pynsq Reader (max_in_flight 200) to FIN `count` messages."""
+    """Seconds from a bare pynsq Reader's first message to its last (all FINed on return)."""
+    import logging
+
     import nsq
 
+    logging.getLogger("nsq").setLevel(logging.ERROR)  # not its "connection closed" at the end
     seen = 0
     elapsed = 0.0
 
     async def main() -> None:
         nonlocal elapsed
         done = asyncio.Event()
-        started = time.perf_counter()
+        started = 0.0
 
         def handle(message: object) -> bool:
-            nonlocal seen
+            nonlocal seen, started
             seen += 1
+            if seen == 1:
+                started = time.perf_counter()
             if seen == count:
                 done.set()
             return True
@@ -59,6 +67,7 @@ def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
             message_handler=handle,
             nsqd_tcp_addresses=[nsqd.tcp_address],
             max_in_flight=Settings().nsq_max_in_flight,
+            **connection_options(Settings()),  # the same output buffering as TaskDash asks for
         )
         await done.wait()
         elapsed = time.perf_counter() - started
@@ -68,37 +77,42 @@ def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
     return elapsed
 
 
-def stored(store_url: str) -> tuple[int, float]:
-    """How many tasks are stored, and when the last one was written."""
+def stored(store_url: str) -> tuple[int, float, float]:
+    """How many tasks are stored, and when the first and the last were written."""
     if store_url.startswith("sqlite:///"):
         with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
-            count, last = conn.execute("SELECT count(*), max(updated_at) FROM tasks").fetchone()
-            return int(count), float(last or 0)
+            count, first, last = conn.execute(
+                "SELECT count(*), min(updated_at), max(updated_at) FROM tasks"
+            ).fetchone()
+            return int(count), float(first or 0), float(last or 0)
     with MongoClient(store_url, serverSelectionTimeoutMS=2000) as client:
         tasks = client.get_default_database()["tasks"]
         newest = tasks.find_one(sort=[("updated_at", -1)])
-        return tasks.count_documents({}), float(newest["updated_at"]) if newest else 0.0
+        oldest = tasks.find_one(sort=[("updated_at", 1)])
+        if not newest or not oldest:
+            return 0, 0.0, 0.0
+        return tasks.count_documents({}), float(oldest["updated_at"]), float(newest["updated_at"])
 
 
-def taskdash_seconds(nsqd: Nsqd, tmp: Path, count: int, store_url: str) -> float:
-    """Seconds from TaskDash's start until `count` published tasks are durably stored."""
-    settings = make_settings(
-        tmp, nsqd_tcp_addresses=[nsqd.tcp_address], events_topic="", store_url=store_url
-    )
-    started = time.time()
-    server = LiveServer(settings).start()
-    try:
-        # Poll gently (the poller shares the machine); the last write's own time ends the run.
+def taskdash_seconds(nsqd: Nsqd, tmp: Path, count: int, store_url: str, processes: int) -> float:
+    """Seconds from the first stored task to the last, with `processes` `taskdash serve`
+    processes on the channel and the store (start-up is not counted, as the bare Reader's
+    connecting is not)."""
+    env = {"TASKDASH_NSQD_TCP_ADDRESSES": nsqd.tcp_address, "TASKDASH_EVENTS_TOPIC": ""}
+    with ExitStack() as servers:
+        for _ in range(processes):
+            servers.enter_context(taskdash(tmp, store_url, env))
+        # Poll gently (the poller shares the machine); the writes' own times give the figure.
         wait_until(lambda: stored(store_url)[0] >= count, timeout_s=900, step_s=0.2)
-        return stored(store_url)[1] - started
-    finally:
-        server.stop()
+        _, first, last = stored(store_url)
+        return last - first
 
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     backend = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
+    processes = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     bare, ours = [], []
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -119,7 +133,7 @@ def main() -> None:
                     if ferretdb
                     else f"sqlite:///{run_dir / 'taskdash.db'}"
                 )
-                ours.append(taskdash_seconds(nsqd, run_dir, count, store_url))
+                ours.append(taskdash_seconds(nsqd, run_dir, count, store_url, processes))
                 print(
                     f"run {run + 1}: bare {count / bare[-1]:,.0f} msg/s, "
                     f"taskdash {count / ours[-1]:,.0f} msg/s",
@@ -130,10 +144,9 @@ def main() -> None:
             if ferretdb:
                 ferretdb.stop()
     bare_rate, our_rate = count / median(bare), count / median(ours)
-    report("ingest_bare_reader", bare_rate, "msg/s", 1.0, "bare pynsq Reader")
-    report(
-        f"ingest_{backend}_{count}", our_rate, "msg/s", our_rate / bare_rate, "bare pynsq Reader"
-    )
+    name = f"ingest_{backend}_{count}" + (f"_{processes}_processes" if processes > 1 else "")
+    report(f"{name}_bare_reader", bare_rate, "msg/s", 1.0, "bare pynsq Reader")
+    report(name, our_rate, "msg/s", our_rate / bare_rate, "bare pynsq Reader")
 
 
 if __name__ == "__main__":
