@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
@@ -242,6 +243,30 @@ async def test_dead_letters_are_kept_once_per_published_message(store: Store) ->
     assert await store.dead_letters.count() == 1
     [kept] = await store.dead_letters.recent(limit=10, before_id=None)
     assert (kept.body, kept.reason) == (b"{", "invalid JSON")
+
+
+async def test_a_batch_keeps_every_text_and_number_exactly(store: Store) -> None:
+    """Odd texts (a NUL, CJK, emoji, quotes, long), large integers and a float with 17
+    significant digits come back exactly as they went in, and the events keep their order."""
+    odd = ["nul\x00inside", "中文", 'quote" back\\slash', "😀 \u2028", "", "x" * 5000]
+    messages = [replace(message(n), edit_info=text) for n, text in enumerate(odd)]
+    messages += [replace(message(n), create_time=2**62 + n) for n in range(10, 20)]
+    now = 1795887767.8336575  # 17 significant digits: a 15-digit rendering would round it
+    envelopes = [
+        TaskMessageEnvelope("register", m, ts_ns=2**60 + i) for i, m in enumerate(messages)
+    ]
+    assert await store.tasks.apply_messages(envelopes, now=now) == len(messages)
+    for m in messages:
+        task = await store.tasks.get(m.id)
+        assert task is not None
+        assert (task.edit_info, task.time, task.updated_at) == (m.edit_info, m.create_time, now)
+    plain = [replace(message(n), edit_info=f"e{n}") for n in range(30, 40)]
+    await store.tasks.apply_messages(
+        [TaskMessageEnvelope("register", m, ts_ns=1) for m in plain], now=now
+    )
+    events = await store.tasks.events_after(0, limit=100)
+    registered = [e.task_id for e in events if e.action == "create"]
+    assert registered == [m.id for m in messages + plain]  # one event each, in order
 
 
 async def test_session_user_is_the_user_of_a_live_session_only(store: Store) -> None:
