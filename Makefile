@@ -36,7 +36,7 @@ typecheck: setup
 pytest: setup tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 15 minutes);
+# Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 10 minutes);
 # `make bench QUICK=1` prints the same kind of lines in under a minute and writes nothing.
 bench: setup tools
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from taskdash.domain.models import TaskQuery
 from tests.servers import Nsqd, Nsqlookupd
@@ -225,13 +228,17 @@ def test_nsqd_outage_of_ten_seconds_loses_nothing(nsqd: Nsqd, nsq_server: LiveSe
     assert sum(e["action"] == "create" for e in events) == 2000
 
 
-def test_shutdown_drains_and_leaves_nothing_in_flight(nsqd: Nsqd, tmp_path: Path) -> None:
+def test_shutdown_drains_and_leaves_nothing_in_flight(
+    nsqd: Nsqd, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = make_settings(tmp_path, nsqd_tcp_addresses=[nsqd.tcp_address])
     for start in range(0, 5000, 1000):
         nsqd.mpub("taskRegister", [body(task_body(f"{n:05d}")) for n in range(start, start + 1000)])
     server = LiveServer(settings).start()
     wait_until(lambda: len(stored_tasks(server)) > 0, step_s=0.005)
     server.stop()  # graceful: RDY 0, finish or requeue what is in flight, then close
+    # A clean shutdown logs no error (pynsq reports each connection we close as one).
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     depth, in_flight = nsqd.channel_depth("taskRegister", "taskdash")
     assert in_flight == 0, "a message was left in flight (it would wait for its timeout)"
     assert depth + len(stored_tasks(server)) >= 5000

@@ -19,6 +19,7 @@ import nsq
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.messaging.handlers import InboundMessage, MessageHandler
+from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -207,8 +208,9 @@ class NsqConsumer:
         self._pending.clear()
         # Give the REQ/FIN frames a moment to reach nsqd before the sockets close.
         await asyncio.sleep(0.05)
-        for reader in self._readers:
-            reader.close()
+        async with closing_quietly(reader.name for reader in self._readers):
+            for reader in self._readers:
+                reader.close()
         self._readers.clear()
 
 

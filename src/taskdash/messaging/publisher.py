@@ -13,6 +13,7 @@ import httpx
 import nsq
 
 from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
+from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ class NsqPublisher:
 
     async def aclose(self) -> None:
         if self._writer is not None:
-            for conn in list(self._writer.conns.values()):
-                conn.close()
+            conns = list(self._writer.conns.values())
+            async with closing_quietly(conn.id for conn in conns):
+                for conn in conns:
+                    conn.close()
             self._writer = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from taskdash.domain.ports import Store
 from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
+from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.messaging.task_events import event_json
 from taskdash.settings import Settings
 
@@ -120,4 +121,5 @@ class LiveFeed:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._reader is not None:
-            self._reader.close()
+            async with closing_quietly([self._reader.name]):
+                self._reader.close()

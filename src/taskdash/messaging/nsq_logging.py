@@ -1,0 +1,56 @@
+"""Quiet pynsq while we close our own connections.
+
+pynsq reports every connection closing as trouble: a WARNING "connection closed", an ERROR
+"failed to unpack size" for the read it had pending, and one per FIN it still tried to send.
+When TaskDash itself closes a Reader or Writer (shutdown), those records say nothing, and an
+ERROR on every clean stop teaches operators to ignore errors. Inside `closing_quietly(keys)`
+they are dropped for the named clients (a Reader's `topic:channel` name, a Writer's connection
+ids); anything else pynsq logs, and these same records for a connection that drops by itself,
+still get through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+# The failed read of a closed connection is reported on the loop's next turns.
+SETTLE_S = 0.05
+# How pynsq words the errors of a connection closed under it: the pending read, and a FIN or
+# RDY it tried to send afterwards.
+_CLOSED = ("failed to unpack size", "Stream is closed")
+
+
+class _OwnCloses(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing: Counter[str] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if not any(isinstance(arg, str) and self.closing[arg] > 0 for arg in args[:2]):
+            return True
+        message = str(record.msg)
+        if message.endswith("connection closed"):
+            return False
+        return not ("ERROR" in message and any(sign in repr(args[-1]) for sign in _CLOSED))
+
+
+_own_closes = _OwnCloses()
+for _name in ("nsq.client", "nsq.reader", "nsq.writer"):
+    logging.getLogger(_name).addFilter(_own_closes)
+
+
+@asynccontextmanager
+async def closing_quietly(keys: Iterable[str]) -> AsyncIterator[None]:
+    """Close pynsq clients in the block; their own close records are not logged."""
+    names = Counter(keys)
+    _own_closes.closing.update(names)
+    try:
+        yield
+        await asyncio.sleep(SETTLE_S)
+    finally:
+        _own_closes.closing.subtract(names)

@@ -1,0 +1,56 @@
+"""bench/run.py reads the benchmarks' lines and judges the targets (the benchmarks themselves
+are not part of the test suite; `make bench QUICK=1` runs them)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench_run() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_figure_lines_are_read_and_targets_judged() -> None:
+    run = bench_run()
+    lines = [
+        "ingest_sqlite_20000: 4,397.25 msg/s (ratio 0.27 vs bare pynsq Reader)",
+        "claim_next_200_clients: 1,283.43 claims/s (ratio 0.18 vs bare FastAPI)",
+        "claim_next_200_clients_doubles: 0.00 tasks (ratio 0.00 vs tasks claimed)",
+        "memory_serve_sqlite_1000000_peak_rss: 87.70 MB"
+        " (ratio 1.66 vs bare FastAPI process (53 MB))",
+        "load_sqlite_1000000_tasks: 8,824.70 tasks/s (113.3 s)"
+        " (ratio 0.63 vs rate of the first 10,000)",
+    ]
+    figures = []
+    for line in lines:
+        match = run.LINE.match(line)
+        assert match, line
+        figures.append(
+            run.Figure(
+                match["name"],
+                float(match["value"].replace(",", "")),
+                match["unit"],
+                float(match["ratio"]),
+                match["baseline"],
+                line,
+            )
+        )
+    assert figures[3].baseline == "bare FastAPI process (53 MB)"
+    assert figures[4].unit == "tasks/s (113.3 s)"
+    rows = "\n".join(run.target_rows(figures))
+    assert "| `ingest_sqlite_20000` | 4,397.25 msg/s (ratio 0.27) | **no** |" in rows
+    assert "| `claim_next_200_clients` | 1,283.43 claims/s (ratio 0.18) | yes |" in rows
+    assert "| `claim_next_200_clients_doubles` | 0.00 tasks (ratio 0.00) | yes |" in rows
+    assert "| `memory_serve_sqlite_1000000_peak_rss` | 87.70 MB (ratio 1.66) | yes |" in rows
+    assert "list p99 at 1 M ≤ 20 ms | (not measured)" in rows
+    assert not run.LINE.match("# run 1: bare 11,414 msg/s, taskdash 3,980 msg/s")
