@@ -46,7 +46,10 @@ def token_hash(token: str) -> str:
 
 async def hash_password(password: str) -> str:
     check_password_rules(password)
+    return await _hash(password)
 
+
+async def _hash(password: str) -> str:
     def hash_() -> str:
         with _hashing:
             return _hasher.hash(password)
@@ -116,7 +119,8 @@ async def login(
         raise BadCredentials()
     await store.accounts.clear_login_failures(user_key)
     if _hasher.check_needs_rehash(user.password_hash):
-        await store.accounts.update_user(user.name, password_hash=await hash_password(password))
+        # The password was accepted when it was set: today's length rules do not apply here.
+        await store.accounts.update_user(user.name, password_hash=await _hash(password))
     token = secrets.token_urlsafe(32)
     session = Session(
         token_hash=token_hash(token),
