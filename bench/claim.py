@@ -5,7 +5,8 @@ through `POST /api/v1/tasks/claim-next` on a `taskdash serve` process (SQLite, p
 limit off) until the answer is errid 1009 (nothing to claim). Figures: claims per second, p99
 latency, and the number of tasks given to two people, counted both from the answers and from the
 store afterwards (must be 0). Baseline: the same clients and requests against a bare FastAPI
-endpoint returning the same bytes (bench/bare_app.py).
+endpoint returning the same bytes (bench/bare_app.py). The sessions are made in the store
+beforehand: 200 logins would time argon2, not claims.
 Run: .venv/bin/python bench/claim.py [--quick] [TASKS] [CLIENTS] [ROUNDS]
 (medians over ROUNDS rounds, each on a fresh store; doubles are summed)
 """
