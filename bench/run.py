@@ -83,6 +83,17 @@ TARGETS = [
 ]
 
 
+def parse_figure(line: str) -> Figure | None:
+    """The figure a benchmark's output line carries, if it is one."""
+    match = LINE.match(line)
+    if match is None:
+        return None
+    value = float(match["value"].replace(",", ""))
+    return Figure(
+        match["name"], value, match["unit"], float(match["ratio"]), match["baseline"], line
+    )
+
+
 def run(command: list[str]) -> tuple[list[Figure], list[str], float]:
     """Run one benchmark, echoing its output; its figures, its `#` notes and its seconds."""
     started = time.perf_counter()
@@ -99,18 +110,9 @@ def run(command: list[str]) -> tuple[list[Figure], list[str], float]:
     for line in proc.stdout:
         print(line, end="", flush=True)
         line = line.rstrip("\n")
-        match = LINE.match(line)
-        if match:
-            figures.append(
-                Figure(
-                    match["name"],
-                    float(match["value"].replace(",", "")),
-                    match["unit"],
-                    float(match["ratio"]),
-                    match["baseline"],
-                    line,
-                )
-            )
+        figure = parse_figure(line)
+        if figure is not None:
+            figures.append(figure)
         elif line.startswith("# "):
             notes.append(line[2:])
     if proc.wait() != 0:

@@ -31,20 +31,8 @@ def test_figure_lines_are_read_and_targets_judged() -> None:
         "load_sqlite_1000000_tasks: 8,824.70 tasks/s (113.3 s)"
         " (ratio 0.63 vs rate of the first 10,000)",
     ]
-    figures = []
-    for line in lines:
-        match = run.LINE.match(line)
-        assert match, line
-        figures.append(
-            run.Figure(
-                match["name"],
-                float(match["value"].replace(",", "")),
-                match["unit"],
-                float(match["ratio"]),
-                match["baseline"],
-                line,
-            )
-        )
+    figures = [run.parse_figure(line) for line in lines]
+    assert None not in figures
     assert figures[3].baseline == "bare FastAPI process (53 MB)"
     assert figures[4].unit == "tasks/s (113.3 s)"
     rows = "\n".join(run.target_rows(figures))
@@ -53,4 +41,9 @@ def test_figure_lines_are_read_and_targets_judged() -> None:
     assert "| `claim_next_200_clients_doubles` | 0.00 tasks (ratio 0.00) | yes |" in rows
     assert "| `memory_serve_sqlite_1000000_peak_rss` | 87.70 MB (ratio 1.66) | yes |" in rows
     assert "list p99 at 1 M ≤ 20 ms | (not measured)" in rows
-    assert not run.LINE.match("# run 1: bare 11,414 msg/s, taskdash 3,980 msg/s")
+    assert run.parse_figure("# run 1: bare 11,414 msg/s, taskdash 3,980 msg/s") is None
+    assert (figures[0].name, figures[0].value, figures[0].ratio) == (
+        "ingest_sqlite_20000",
+        4397.25,
+        0.27,
+    )
