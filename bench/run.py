@@ -185,7 +185,13 @@ def write_results(
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv[1:] or os.environ.get("QUICK", "") not in ("", "0")
+    args = sys.argv[1:]
+    if "-h" in args or "--help" in args:
+        print(__doc__)
+        return
+    if any(arg != "--quick" for arg in args):
+        raise SystemExit(f"bench/run.py: unknown arguments {args}; it takes --quick or nothing")
+    quick = "--quick" in args or os.environ.get("QUICK", "") not in ("", "0")
     began = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     started = time.perf_counter()
     results = []

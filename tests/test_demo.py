@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +36,14 @@ def test_demo_serves_live_tasks_from_simulated_services(tmp_path: Path, transpor
         args.append("--no-nsqd")
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
+        # A session of its own, so that whatever the demo started (nsqd) can be reaped with it.
         proc = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), stdin=subprocess.DEVNULL
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=clean_env(),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     try:
         wait_until(lambda: "smq " in log.read_text(), timeout_s=60)
@@ -59,5 +68,10 @@ def test_demo_serves_live_tasks_from_simulated_services(tmp_path: Path, transpor
             assert {s["name"] for s in services} == {"satEdit", "vidEdit"}
             assert all(s["online"] for s in services)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        proc.terminate()  # the demo stops its nsqd itself on a graceful stop
+        try:
+            proc.wait(timeout=20)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # anything of its group still running
+            proc.wait()

@@ -10,6 +10,7 @@ a writer died between allocating and inserting).
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Sequence
 
@@ -22,7 +23,8 @@ from taskdash.store.mongo.client import Database, Document
 
 SEQUENCE = "task_events"
 DUPLICATE_KEY = 11000
-MAX_INSERT_ATTEMPTS = 10
+MAX_INSERT_ATTEMPTS = 20
+RETRY_JITTER_S = 0.005
 GAP_GRACE_S = 5.0
 
 
@@ -91,7 +93,7 @@ class TaskHistory:
     async def record(self, events: Sequence[TaskEvent]) -> None:
         """Insert `events`, each with a fresh seq, in the order given."""
         pending = list(events)
-        for _ in range(MAX_INSERT_ATTEMPTS):
+        for attempt in range(MAX_INSERT_ATTEMPTS):
             if not pending:
                 return
             seqs = await self._allocate(len(pending))
@@ -108,6 +110,8 @@ class TaskHistory:
                     raise
                 pending = [pending[e["index"]] for e in errors]
             await self._repair_counter()
+            # Two processes that collided would otherwise allocate in lockstep again.
+            await asyncio.sleep(random.uniform(0, RETRY_JITTER_S * (attempt + 1)))
         raise StoreWriteError("mongodb: no free task event seq (the counter keeps colliding)")
 
     async def for_task(self, task_id: str, *, limit: int) -> list[TaskEvent]:
