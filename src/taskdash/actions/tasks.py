@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from taskdash.domain import rules
-from taskdash.domain.errors import BadRequest, Forbidden, TaskDashError, TaskNotFound
+from taskdash.domain.errors import (
+    BadRequest,
+    ClaimLimitReached,
+    Forbidden,
+    TaskDashError,
+    TaskNotFound,
+)
 from taskdash.domain.models import UNCLAIMED, Role, Task, TaskQuery, User
 from taskdash.domain.ports import AssignChange, ClaimRules, Store
 from taskdash.settings import Settings
@@ -35,6 +42,7 @@ def claim_rules(
         max_claims=settings.max_claims_per_user,
         finished_statuses=tuple(settings.finished_statuses),
         offline_origins=offline,
+        sees_all=(actor or user).role >= Role.MANAGER,
     )
 
 
@@ -104,7 +112,7 @@ async def get_task(*, store: Store, user: User, task_id: str) -> Task:
     if task is None:
         raise TaskNotFound(task_id)
     if not can_see(user, task):
-        raise Forbidden("not your task")
+        raise TaskNotFound(task_id)  # exactly as if it did not exist (SPEC §7.2)
     return task
 
 
@@ -149,7 +157,10 @@ async def claim_next(
 
 
 async def release(*, store: Store, actor: User, task_id: str) -> Task:
-    holder = None if actor.role >= Role.MANAGER else actor.name
+    holder = None
+    if actor.role < Role.MANAGER:
+        await get_task(store=store, user=actor, task_id=task_id)  # hidden answers as missing
+        holder = actor.name
     return await store.tasks.release(
         task_id=task_id, holder=holder, actor=actor.name, action="release", now=time.time()
     )
@@ -169,8 +180,13 @@ async def assign(
     task_ids: Sequence[str],
     change: AssignChange,
     strategy: rules.AssignStrategy | None = None,
+    override_limit: bool = False,
 ) -> AssignOutcome:
-    """Set user/checker/group on tasks; with a strategy, users come from `change.group`."""
+    """Set user/checker/group on tasks; with a strategy, users come from `change.group`.
+
+    Giving a user more unfinished tasks than the claim limit needs `override_limit`, which
+    the history of each such task records.
+    """
     require_role(actor, Role.MANAGER)
     if len(task_ids) > MAX_BULK_ASSIGN:
         raise BadRequest(f"at most {MAX_BULK_ASSIGN} tasks per assignment")
@@ -182,7 +198,7 @@ async def assign(
     plan: dict[str, str] = {}
     if strategy is not None:
         if not change.group:
-            raise BadRequest("a strategy needs a group")
+            raise BadRequest("give a group for a strategy")
         members = [
             u.name
             for u in await store.accounts.list_users()
@@ -194,11 +210,19 @@ async def assign(
             users=members, finished=tuple(settings.finished_statuses)
         )
         plan = rules.plan_assignment(task_ids, members=members, strategy=strategy, load=load)
+    over = await _over_limit(
+        store=store,
+        settings=settings,
+        plan=plan or {task_id: change.user or "" for task_id in task_ids},
+        override=override_limit,
+    )
     now = time.time()
     assigned: list[Task] = []
     failed: dict[str, TaskDashError] = {}
     for task_id in task_ids:
         task_change = replace(change, user=plan[task_id]) if plan else change
+        if task_change.user in over:
+            task_change = replace(task_change, over_limit=True)
         try:
             assigned.append(
                 await store.tasks.assign(
@@ -208,6 +232,31 @@ async def assign(
         except TaskDashError as exc:
             failed[task_id] = exc
     return AssignOutcome(assigned=assigned, failed=failed)
+
+
+async def _over_limit(
+    *, store: Store, settings: Settings, plan: dict[str, str], override: bool
+) -> set[str]:
+    """Users this assignment takes beyond the claim limit; refused unless `override`.
+
+    Every task of the request counts, even one the user already holds: the check errs on the
+    side of asking.
+    """
+    limit = settings.max_claims_per_user
+    given = Counter(user for user in plan.values() if user)
+    if not limit or not given:
+        return set()
+    load = await store.tasks.count_unfinished(
+        users=sorted(given), finished=tuple(settings.finished_statuses)
+    )
+    over = {user for user, n in given.items() if load.get(user, 0) + n > limit}
+    if over and not override:
+        user = min(over)
+        raise ClaimLimitReached(
+            f"{user} would hold {load.get(user, 0) + given[user]} unfinished tasks, more than "
+            f"the limit of {limit}; set override_limit to assign anyway"
+        )
+    return over
 
 
 async def ids_matching(

@@ -40,6 +40,7 @@ class ClaimRules:
     finished_statuses: tuple[str, ...]
     offline_origins: tuple[str, ...]
     actor: str = ""  # who asked, when a manager claims for `user`
+    sees_all: bool = False  # the asker sees every task (a manager): refusals say why
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class AssignChange:
     user: str | None = None
     checker: str | None = None
     group: str | None = None
+    over_limit: bool = False  # a manager chose to go beyond the user's claim limit
 
 
 class TaskRepo(Protocol):

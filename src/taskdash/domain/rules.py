@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
+from taskdash.domain.errors import TaskDashError, TaskNotClaimable, TaskNotFound
 from taskdash.domain.events import TaskMessage
 from taskdash.domain.models import (
     CLAIMED,
@@ -152,6 +153,41 @@ def claim_refusal(task: Task, *, user_group: str, offline_origins: Iterable[str]
     if task.origin and task.origin in set(offline_origins):
         return "task's service is offline"
     return None
+
+
+def claim_error(task: Task, rules: ClaimRules) -> TaskDashError | None:
+    """The error refusing `rules.user` this task, or None; one they may not see is 'not found'.
+
+    A task of another group, or one no longer unclaimed and not theirs, was never in the
+    claimant's lists, so it answers exactly like a missing task (SPEC §7.2). A task taken by
+    someone else answers 1007 without naming the holder: it was claimable a moment ago.
+    """
+    refusal = claim_refusal(
+        task, user_group=rules.user_group, offline_origins=rules.offline_origins
+    )
+    if refusal is None:
+        return None
+    other_group = bool(task.group) and task.group != rules.user_group
+    gone_quietly = not task.user and task.status != UNCLAIMED
+    if not rules.sees_all and (other_group or gone_quietly):
+        return TaskNotFound(task.id)
+    return TaskNotClaimable(refusal)
+
+
+def assign_detail(change: AssignChange) -> str:
+    """The history detail of an assignment: the fields it set, and an override of the limit."""
+    parts = [
+        f"{name}={value}"
+        for name, value in (
+            ("user", change.user),
+            ("checker", change.checker),
+            ("group", change.group),
+        )
+        if value is not None
+    ]
+    if change.over_limit:
+        parts.append("over the claim limit")
+    return ", ".join(parts)
 
 
 def change_event(

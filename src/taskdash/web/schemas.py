@@ -131,6 +131,10 @@ class AssignIn(BaseModel):
     checker: str | None = None
     group: str | None = None
     strategy: Literal["round_robin", "least_loaded"] | None = None
+    all: bool = Field(False, description="assign every task (instead of ids or a filter)")
+    override_limit: bool = Field(
+        False, description="assign even beyond a user's claim limit (recorded in history)"
+    )
 
 
 class AssignOut(BaseModel):

@@ -141,11 +141,9 @@ class MongoTaskRepo:
 
     async def claim(self, *, task_id: str, rules: ClaimRules, now: float) -> Task:
         def decide(task: Task) -> Task:
-            refusal = domain_rules.claim_refusal(
-                task, user_group=rules.user_group, offline_origins=rules.offline_origins
-            )
+            refusal = domain_rules.claim_error(task, rules)
             if refusal:
-                raise TaskNotClaimable(refusal)
+                raise refusal
             return domain_rules.claimed(task, user=rules.user, now=now)
 
         with writing():
@@ -210,15 +208,7 @@ class MongoTaskRepo:
             return await self._change(task_id, decide, actor=actor, action=action, now=now)
 
     async def assign(self, *, task_id: str, change: AssignChange, actor: str, now: float) -> Task:
-        detail = ", ".join(
-            f"{k}={v}"
-            for k, v in (
-                ("user", change.user),
-                ("checker", change.checker),
-                ("group", change.group),
-            )
-            if v is not None
-        )
+        detail = domain_rules.assign_detail(change)
         with writing():
             return await self._change(
                 task_id,

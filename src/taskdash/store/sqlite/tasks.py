@@ -252,11 +252,9 @@ class SqliteTaskRepo:
             task = _get(conn, task_id)
             if task is None:
                 raise TaskNotFound(task_id)
-            refusal = domain_rules.claim_refusal(
-                task, user_group=rules.user_group, offline_origins=rules.offline_origins
-            )
+            refusal = domain_rules.claim_error(task, rules)
             if refusal:
-                raise TaskNotClaimable(refusal)
+                raise refusal
             _check_limit(conn, rules)
             return _change(
                 conn,
@@ -324,18 +322,8 @@ class SqliteTaskRepo:
             after = domain_rules.assigned(task, change, now=now)
             if after is None:
                 return task
-            parts = [
-                f"{k}={v}"
-                for k, v in (
-                    ("user", change.user),
-                    ("checker", change.checker),
-                    ("group", change.group),
-                )
-                if v is not None
-            ]
-            return _change(
-                conn, task, after, actor=actor, action="assign", now=now, detail=", ".join(parts)
-            )
+            detail = domain_rules.assign_detail(change)
+            return _change(conn, task, after, actor=actor, action="assign", now=now, detail=detail)
 
         return await self._db.write(assign)
 

@@ -78,6 +78,16 @@ def number(params: Params, name: str, *, default: int, maximum: int) -> int:
     return min(parsed, maximum)
 
 
+def flag(params: Params, name: str) -> bool:
+    """A yes/no parameter: JSON true/false, or a form's "true"/"false"/"1"/"0"."""
+    value = params.get(name)
+    if value is None or value is False or value in ("", "false", "0"):
+        return False
+    if value is True or value in ("true", "1"):
+        return True
+    raise BadRequest(f"{name} must be true or false")
+
+
 def id_list(params: Params) -> list[str]:
     ids = params.get("IDs")
     if ids is None:
@@ -180,7 +190,12 @@ async def task_assign(
     if change == AssignChange():
         raise BadRequest("give user, checker or group")
     outcome = await tasks.assign(
-        store=store, settings=settings, actor=user, task_ids=id_list(p), change=change
+        store=store,
+        settings=settings,
+        actor=user,
+        task_ids=id_list(p),
+        change=change,
+        override_limit=flag(p, "override_limit"),
     )
     if outcome.failed:
         task_id, error = next(iter(outcome.failed.items()))

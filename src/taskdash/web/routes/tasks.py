@@ -29,14 +29,19 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 HISTORY_LIMIT = 200
 
 
-def filter_query(f: TaskFilter) -> TaskQuery:
+def filter_query(f: TaskFilter, *, blank_is_absent: bool = False) -> TaskQuery:
+    """The list query of a filter; with `blank_is_absent`, an empty field filters nothing."""
+
+    def value(given: str | None) -> str | None:
+        return (given or None) if blank_is_absent else given
+
     return TaskQuery(
-        status=f.status,
-        user=f.user,
-        checker=f.checker,
-        group=f.group,
-        type=f.type,
-        project_id=f.project,
+        status=value(f.status),
+        user=value(f.user),
+        checker=value(f.checker),
+        group=value(f.group),
+        type=value(f.type),
+        project_id=value(f.project),
     )
 
 
@@ -87,20 +92,24 @@ async def claim_next(
 async def assign(
     body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
 ) -> AssignOut:
-    """Set user/checker/group on listed tasks or on every task matching a filter (managers)."""
+    """Set user/checker/group on listed tasks, on every task matching a filter, or on every task
+    (`all: true`) (managers). Beyond a user's claim limit only with `override_limit: true`."""
     tasks.require_role(user, Role.MANAGER)
-    if (body.ids is None) == (body.filter is None):
-        raise BadRequest("give either ids or filter")
+    targets = [body.ids is not None, body.filter is not None and not body.all, body.all]
+    if sum(targets) != 1:
+        raise BadRequest("give ids, a filter, or all: true")
     if body.strategy and body.user:
         raise BadRequest("give a user or a strategy, not both")
     change = AssignChange(user=body.user, checker=body.checker, group=body.group)
     if change == AssignChange():
         raise BadRequest("give user, checker, group or a strategy")
-    ids = (
-        body.ids
-        if body.ids is not None
-        else await tasks.ids_matching(store=store, query=filter_query(body.filter or TaskFilter()))
-    )
+    if body.ids is not None:
+        ids = body.ids
+    else:
+        query = filter_query(body.filter or TaskFilter(), blank_is_absent=True)
+        if query == TaskQuery() and not body.all:
+            raise BadRequest("the filter names nothing; to assign every task, set all: true")
+        ids = await tasks.ids_matching(store=store, query=query)
     outcome = await tasks.assign(
         store=store,
         settings=settings,
@@ -108,6 +117,7 @@ async def assign(
         task_ids=ids,
         change=change,
         strategy=body.strategy,
+        override_limit=body.override_limit,
     )
     return AssignOut(
         assigned=len(outcome.assigned),

@@ -84,6 +84,9 @@ export async function openAssignDialog({ target, onDone }) {
   let tasks = target.kind === "ids" ? target.tasks : null;
   let capped = false;
   let load = null;
+  // Set after the server refused to go beyond someone's claim limit and the manager is shown
+  // the reason: the next commit says so explicitly (and the task history records it).
+  let overrideLimit = false;
 
   const dialog = h("dialog", { class: "modal", "aria-labelledby": "assign-title" });
   const targetText = h("p", { class: "assign-target" });
@@ -276,6 +279,7 @@ export async function openAssignDialog({ target, onDone }) {
     }
     const c = choice(checker.el.value);
     if (c !== undefined) out.checker = c;
+    if (overrideLimit) out.override_limit = true;
     return out;
   }
 
@@ -304,6 +308,10 @@ export async function openAssignDialog({ target, onDone }) {
         onDone?.();
       } catch (exc) {
         error.textContent = errorText(exc);
+        if (exc.errid === 1008 && !overrideLimit) {
+          overrideLimit = true;
+          commit.textContent = t("assign.override");
+        }
       }
     });
   }
@@ -319,6 +327,8 @@ export async function openAssignDialog({ target, onDone }) {
   ]) {
     el.addEventListener("change", () => {
       if (el === spreadGroup.el) load = null;
+      overrideLimit = false;
+      commit.textContent = t("assign.commit");
       renderPreview();
     });
   }
