@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.support import LiveServer, task_body
+from tests.support import LiveServer, make_settings, task_body
 from tests.web.browsing import LIVE_DEADLINE_MS, add_user, open_route, sign_in, task_row
 
 
@@ -83,3 +84,29 @@ def test_assign_every_task_matching_a_filter_over_a_group(
     page.get_by_role("button", name="撤销").click()
     expect(page.get_by_role("status").filter(has_text="已撤销上次指派")).to_be_visible()
     expect(watcher.get_by_text("你还没有任务")).to_be_visible(timeout=LIVE_DEADLINE_MS)
+
+
+def test_assigning_beyond_the_claim_limit_asks_for_an_explicit_override(
+    tmp_path: Path, open_context: Callable[..., BrowserContext]
+) -> None:
+    server = LiveServer(make_settings(tmp_path, max_claims_per_user=1)).start()
+    try:
+        add_user(server, "wangfang", "manager")
+        add_user(server, "smq")
+        server.publish("taskRegister", [task_body("first_01"), task_body("second_02")])
+        page = open_context(server).new_page()
+        sign_in(page.context, "wangfang")
+        open_route(page, "all")
+        for name in ("first_01", "second_02"):
+            task_row(page, name).get_by_role("checkbox").check()
+        page.get_by_role("button", name="指派所选 (2)").click()
+        dialog = page.get_by_role("dialog", name="指派任务")
+        dialog.get_by_label("领取人").select_option("smq")
+        dialog.get_by_role("button", name="确认指派").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("已达到领取上限")
+        expect(task_row(page, "first_01")).not_to_contain_text("smq")
+        dialog.get_by_role("button", name="超出领取上限，仍然指派").click()
+        expect(page.get_by_role("status").filter(has_text="已指派 2 个任务")).to_be_visible()
+        expect(task_row(page, "second_02")).to_contain_text("smq")
+    finally:
+        server.stop()
