@@ -88,17 +88,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import shutil
     import tempfile
 
     from taskdash.demo import run_demo
 
     configure_logging(load_settings({}))
+    temporary = not args.data
     data_dir = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="taskdash-demo-"))
     if args.data and any(data_dir.glob("taskdash.db*")):
         print(f"taskdash: {data_dir} already holds a store; give an empty folder", file=sys.stderr)
         return 2
     data_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         asyncio.run(
             run_demo(
                 data_dir=data_dir,
@@ -106,8 +108,15 @@ def _demo(args: argparse.Namespace) -> int:
                 port=args.port,
                 use_nsqd=not args.no_nsqd,
                 task_rate=args.task_rate,
+                status_interval_s=args.status_interval,
             )
         )
+    finally:
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            print(f"demo stopped; its temporary data {data_dir} is removed", flush=True)
+        else:
+            print(f"demo stopped; its data stays in {data_dir}", flush=True)
     return 0
 
 
@@ -266,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--task-rate", type=float, default=0.1, help="new tasks per second per simulated service"
+    )
+    demo.add_argument(
+        "--status-interval",
+        type=float,
+        default=15.0,
+        help="seconds between two status steps of a simulated service's tasks",
     )
     demo.set_defaults(run=_demo)
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import secrets
 import shutil
+import signal
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,15 +19,24 @@ import uvicorn
 
 from taskdash.app import create_app
 from taskdash.messaging.handlers import MessageHandler
-from taskdash.sample_data import DemoAccount, load_sample_data
+from taskdash.sample_data import DemoAccount, load_sample_data, seed_task_bodies
 from taskdash.settings import Settings
-from taskdash.simulator import HttpSink, SimulatorOptions, Sink, TcpSink, run_simulator
+from taskdash.simulator import (
+    EmbeddedServer,
+    HttpSink,
+    SimulatorOptions,
+    Sink,
+    TcpSink,
+    run_simulator,
+)
 from taskdash.store import open_store
 
 logger = logging.getLogger(__name__)
 
 SERVICES = (("satEdit", 18081), ("vidEdit", 18082))
 TOPICS = ("serviceRegister", "taskRegister", "updateStatus", "heartBeat", "taskEvents")
+NSQD_STOP_S = 10.0
+SIMULATORS_READY_S = 10.0
 
 
 def port_or_free(preferred: int) -> int:
@@ -60,6 +70,8 @@ class LocalNsqd:
 
 @contextlib.asynccontextmanager
 async def local_nsqd(binary: Path, data_dir: Path) -> AsyncIterator[LocalNsqd]:
+    """nsqd in a session of its own: a Ctrl-C at the terminal reaches the demo, which stops
+    nsqd itself, last, once nothing uses it any more."""
     tcp, http = port_or_free(0), port_or_free(0)
     (data_dir / "nsqd").mkdir(parents=True, exist_ok=True)
     log = (data_dir / "nsqd.log").open("ab")
@@ -71,6 +83,7 @@ async def local_nsqd(binary: Path, data_dir: Path) -> AsyncIterator[LocalNsqd]:
         "--broadcast-address=127.0.0.1",
         stdout=log,
         stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
     )
     daemon = LocalNsqd(f"127.0.0.1:{tcp}", f"127.0.0.1:{http}", process)
     try:
@@ -86,8 +99,14 @@ async def local_nsqd(binary: Path, data_dir: Path) -> AsyncIterator[LocalNsqd]:
                 await client.post("/channel/create", params={"topic": topic, "channel": "taskdash"})
         yield daemon
     finally:
-        process.terminate()
-        await process.wait()
+        with contextlib.suppress(ProcessLookupError):  # it may have gone by itself
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), NSQD_STOP_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
         log.close()
 
 
@@ -101,12 +120,31 @@ def announce(settings: Settings, accounts: list[DemoAccount], data_dir: Path, vi
         "  accounts  (passwords are new each run)",
     ]
     lines += [f"    {a.name:<10} {a.role.label:<9} {a.password}" for a in accounts]
-    print("\n".join(lines) + "\n", flush=True)
+    lines += ["", "Press Ctrl-C to stop.", ""]
+    print("\n".join(lines), flush=True)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGINT (Ctrl-C) and SIGTERM ask the demo to stop in order, once."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
 
 
 async def run_demo(
-    *, data_dir: Path, host: str, port: int, use_nsqd: bool = True, task_rate: float = 0.1
+    *,
+    data_dir: Path,
+    host: str,
+    port: int,
+    use_nsqd: bool = True,
+    task_rate: float = 0.1,
+    status_interval_s: float = 15.0,
 ) -> None:
+    """Run until SIGINT/SIGTERM; then stop the simulators, TaskDash, and nsqd, in that order."""
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    # Three uvicorn servers' start and stop lines would bury the banner; it says where to go.
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     binary = find_nsqd() if use_nsqd else None
     async with contextlib.AsyncExitStack() as stack:
         nsqd = await stack.enter_async_context(local_nsqd(binary, data_dir)) if binary else None
@@ -129,7 +167,7 @@ async def run_demo(
             )
         finally:
             await store.aclose()
-        server = uvicorn.Server(
+        server = EmbeddedServer(
             uvicorn.Config(
                 create_app(settings),
                 host=host,
@@ -146,13 +184,8 @@ async def run_demo(
         if serving.done():
             await serving
             return
-        via = (
-            f"nsqd at {nsqd.tcp_address} (TCP), {nsqd.http_address} (HTTP)"
-            if nsqd
-            else f"HTTP ingest, token {settings.ingest_token} (no nsqd built)"
-        )
-        announce(settings, accounts, data_dir, via)
-        simulators = []
+        seed = seed_task_bodies(urls)
+        simulators, ready = [], []
         for name, service_port in ports.items():
             sink: Sink = (
                 TcpSink(nsqd.tcp_address)
@@ -165,12 +198,39 @@ async def run_demo(
                 project="demo",
                 rate_per_s=task_rate,
                 initial_tasks=12,
+                status_interval_s=status_interval_s,
                 events_nsqd_tcp=nsqd.tcp_address if nsqd else "",
             )
-            simulators.append(asyncio.create_task(run_simulator(options, sink)))
-        try:
-            await serving
-        finally:
-            for task in simulators:
-                task.cancel()
-            await asyncio.gather(*simulators, return_exceptions=True)
+            ready.append(asyncio.Event())
+            simulators.append(
+                asyncio.create_task(
+                    run_simulator(
+                        options,
+                        sink,
+                        adopt=[body for body in seed if body["TaskType"] == name],
+                        ready=ready[-1],
+                        embedded=True,
+                    ),
+                    name=f"simulated {name}",
+                )
+            )
+        # The banner comes after the simulators' own start-up lines, not among them.
+        await asyncio.wait(
+            [asyncio.create_task(event.wait()) for event in ready],
+            timeout=SIMULATORS_READY_S,
+        )
+        via = (
+            f"nsqd at {nsqd.tcp_address} (TCP), {nsqd.http_address} (HTTP)"
+            if nsqd
+            else f"HTTP ingest, token {settings.ingest_token} (no nsqd built)"
+        )
+        announce(settings, accounts, data_dir, via)
+        await asyncio.wait(
+            [serving, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED"
+        )
+        logger.info("stopping: simulated services, then TaskDash, then nsqd")
+        for task in simulators:
+            task.cancel()
+        await asyncio.gather(*simulators, return_exceptions=True)
+        server.should_exit = True
+        await serving

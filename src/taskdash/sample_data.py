@@ -86,12 +86,11 @@ class DemoAccount:
     password: str
 
 
-def seed_task_messages(service_urls: dict[str, str]) -> list[InboundMessage]:
-    """The seed's six tasks, pointing at the sample services (`task type -> base URL`)."""
-    now_ns = time.time_ns()
-    messages = []
-    for i, (task_id, project, instance, number, kind, status, created) in enumerate(SEED_TASKS):
-        body = {
+def seed_task_bodies(service_urls: dict[str, str]) -> list[dict[str, str | int]]:
+    """The seed's six tasks as a service publishes them, pointing at the sample services
+    (`task type -> base URL`)."""
+    return [
+        {
             "ID": task_id,
             "ProjectID": project,
             "InstanceID": instance,
@@ -102,8 +101,17 @@ def seed_task_messages(service_urls: dict[str, str]) -> list[InboundMessage]:
             "EditInfo": "",
             "CreateTime": created,
         }
-        messages.append(InboundMessage("taskRegister", json.dumps(body).encode(), now_ns + i))
-    return messages
+        for task_id, project, instance, number, kind, status, created in SEED_TASKS
+    ]
+
+
+def seed_task_messages(service_urls: dict[str, str]) -> list[InboundMessage]:
+    """The seed's six tasks as taskRegister messages, in the seed's order."""
+    now_ns = time.time_ns()
+    return [
+        InboundMessage("taskRegister", json.dumps(body).encode(), now_ns + i)
+        for i, body in enumerate(seed_task_bodies(service_urls))
+    ]
 
 
 async def create_demo_accounts(*, store: Store) -> list[DemoAccount]:

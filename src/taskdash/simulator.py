@@ -8,6 +8,7 @@ on its own HTTP port. It talks to nsqd over TCP or HTTP, or to TaskDash's HTTP i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import logging
@@ -160,6 +161,11 @@ class SimulatedService:
         task["Status"] = "已完成" if task["Status"] == "编辑中" else "编辑中"
         await self.send("updateStatus", [_encode(task)])
 
+    def adopt(self, records: list[dict[str, Any]]) -> None:
+        """Own tasks that were registered elsewhere (the demo's seed tasks), to move them too."""
+        for record in records:
+            self.tasks[record["ID"]] = dict(record)
+
     def metadata_page(self, offset: int, limit: int) -> list[dict[str, Any]]:
         records = list(self.tasks.values())[offset : offset + limit]
         return [{**r, "Reserved": ""} for r in records]
@@ -194,7 +200,15 @@ def service_app(service: SimulatedService) -> FastAPI:
     return app
 
 
-async def _follow_events(service: SimulatedService) -> None:
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals alone: the program running it decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Any:
+        yield
+
+
+def _follow_events(service: SimulatedService) -> Any:
     """Read TaskDash's task events (own ephemeral channel) to learn which tasks were claimed."""
     import nsq
 
@@ -204,7 +218,7 @@ async def _follow_events(service: SimulatedService) -> None:
             service.claimed.add(event["task_id"])
         return True
 
-    nsq.Reader(
+    return nsq.Reader(
         topic=service.options.events_topic,
         channel=f"sim-{service.options.name}-{random.getrandbits(24):06x}#ephemeral",
         message_handler=on_event,
@@ -213,10 +227,23 @@ async def _follow_events(service: SimulatedService) -> None:
     )
 
 
-async def run_simulator(options: SimulatorOptions, sink: Sink, *, log: bool = True) -> None:
-    """Run until cancelled."""
+async def run_simulator(
+    options: SimulatorOptions,
+    sink: Sink,
+    *,
+    log: bool = True,
+    adopt: list[dict[str, Any]] | None = None,
+    ready: asyncio.Event | None = None,
+    embedded: bool = False,
+) -> None:
+    """Run until cancelled; `ready` is set once registered and answering metadata pulls.
+
+    `embedded`: inside another program (the demo), which owns the signals and the log.
+    """
     service = SimulatedService(options=options, sink=sink)
-    server = uvicorn.Server(
+    service.adopt(adopt or [])
+    server_class = EmbeddedServer if embedded else uvicorn.Server
+    server = server_class(
         uvicorn.Config(
             service_app(service),
             host=options.host,
@@ -227,15 +254,20 @@ async def run_simulator(options: SimulatorOptions, sink: Sink, *, log: bool = Tr
     )
     serving = asyncio.create_task(server.serve())
     rng = random.Random(options.seed or None)
+    reader: Any = None
     try:
         await service.register()
         await service.heartbeat()
         if options.initial_tasks:
             await service.publish_new(options.initial_tasks)
         if options.events_nsqd_tcp:
-            await _follow_events(service)
+            reader = _follow_events(service)
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)  # uvicorn offers only a flag to tell that it is bound
         if log:
             logger.info("%s simulated at %s", options.name, service.base_url)
+        if ready is not None:
+            ready.set()
         await asyncio.gather(
             _every(options.heartbeat_interval_s, lambda: _beat_while_allowed(service)),
             _every(
@@ -247,6 +279,11 @@ async def run_simulator(options: SimulatorOptions, sink: Sink, *, log: bool = Tr
     finally:
         server.should_exit = True
         await asyncio.gather(serving, return_exceptions=True)
+        if reader is not None:
+            from taskdash.messaging.nsq_logging import closing_quietly
+
+            async with closing_quietly([reader.name]):
+                reader.close()
         await sink.aclose()
 
 
