@@ -115,7 +115,7 @@ def failure_key(kind: str, *parts: str) -> str:
 async def login(
     *, store: Store, settings: Settings, username: str, password: str, address: str
 ) -> LoginResult:
-    """Check a password under throttling (SECURITY in the README); start a session.
+    """Check a password under login throttling (README: Security); start a session.
 
     Each attempt is counted against its address and its (user, address) pair BEFORE the
     password is checked, so a burst checks no more passwords than the limits; a success or a
