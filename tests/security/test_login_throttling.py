@@ -288,6 +288,14 @@ def test_a_megabyte_name_is_refused_before_anything_is_written(server: LiveServe
     assert keys and max(len(key) for key in keys) <= accounts.MAX_FAILURE_KEY_CHARS
 
 
+def test_an_ipv6_client_is_counted_by_its_network() -> None:
+    scope = accounts.address_scope
+    assert scope("2001:db8:1:2:aaaa::1") == scope("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert scope("2001:db8:1:3::1") != scope("2001:db8:1:2::1")
+    assert scope("::ffff:198.51.100.7") == scope("198.51.100.7") == "198.51.100.7"
+    assert scope("unknown") == "unknown"
+
+
 def test_a_long_key_is_hashed() -> None:
     key = accounts.failure_key("pair", "n" * 64, "f" * 200)
     assert key.startswith("pair:sha256:") and len(key) <= accounts.MAX_FAILURE_KEY_CHARS

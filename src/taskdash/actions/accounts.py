@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import math
 import secrets
 import threading
@@ -104,6 +105,23 @@ def login_slowdown_s(user_failures: int, *, limit: int) -> float:
     return min(SLOWDOWN_MAX_S, SLOWDOWN_FIRST_S * 2.0 ** (user_failures - limit))
 
 
+def address_scope(address: str) -> str:
+    """What one client's failures count under: its IPv4 address, or its IPv6 /64 network.
+
+    One IPv6 host usually holds a whole /64, so counting single IPv6 addresses would let it
+    use a fresh address for every attempt.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def failure_key(kind: str, *parts: str) -> str:
     """A throttling counter's key; a long one is hashed, so the table's keys stay small."""
     key = f"{kind}:" + "\n".join(parts)
@@ -127,6 +145,7 @@ async def login(
     now = time.time()
     window = settings.login_failure_window_s
     name_key = user_name_key(name)
+    scope = address_scope(address)
     counted: list[str] = []
 
     async def take_back() -> None:
@@ -134,8 +153,8 @@ async def login(
             await store.accounts.uncount_login_attempt(key, now=now, window_s=window)
 
     limits = (
-        (failure_key("addr", address), settings.login_max_failures_per_address),
-        (failure_key("pair", name_key, address), settings.login_max_failures_per_user),
+        (failure_key("addr", scope), settings.login_max_failures_per_address),
+        (failure_key("pair", name_key, scope), settings.login_max_failures_per_user),
     )
     for key, limit in limits:
         attempt = await store.accounts.count_login_attempt(key, now=now, window_s=window)

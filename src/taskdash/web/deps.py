@@ -51,9 +51,12 @@ def _ip(text: str) -> IpAddress | None:
     elif text.count(":") == 1:  # v4:port
         text = text.split(":")[0]
     try:
-        return ipaddress.ip_address(text)
+        ip = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped  # a dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d
+    return ip
 
 
 def client_address(request: Request) -> str:
