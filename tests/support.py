@@ -65,6 +65,7 @@ class LiveServer:
             port=self.settings.port,
             log_config=None,
             access_log=False,
+            proxy_headers=False,  # as `taskdash serve` runs it
             lifespan="on",
             timeout_graceful_shutdown=2,
         )

@@ -81,6 +81,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_config=None,
         access_log=False,
+        # The client address is decided in one place, web/deps.py (TASKDASH_TRUSTED_PROXIES):
+        # uvicorn would otherwise believe X-Forwarded-For from any loopback peer.
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run()

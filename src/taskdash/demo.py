@@ -174,6 +174,7 @@ async def run_demo(
                 port=port,
                 log_config=None,
                 access_log=False,
+                proxy_headers=False,  # the client address is decided in web/deps.py
                 timeout_graceful_shutdown=5,  # open event streams must not hold shutdown
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -63,6 +64,8 @@ class Settings(BaseSettings):
     login_max_failures_per_user: int = Field(5, ge=1)
     login_max_failures_per_address: int = Field(20, ge=1)
     login_failure_window_s: float = Field(300.0, gt=0)
+    # Peers whose X-Forwarded-For is believed (a load balancer); empty: the TCP peer is the client.
+    trusted_proxies: CommaList = []
 
     @field_validator("store_url")
     @classmethod
@@ -81,6 +84,7 @@ class Settings(BaseSettings):
         "nsqlookupd_http_addresses",
         "finished_statuses",
         "allowed_origins",
+        "trusted_proxies",
         mode="before",
     )
     @classmethod
@@ -96,6 +100,16 @@ class Settings(BaseSettings):
             host, _, port = address.rpartition(":")
             if not host or not port.isdigit():
                 raise ValueError(f"{address!r} is not HOST:PORT")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
         return value
 
     @property

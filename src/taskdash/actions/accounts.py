@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
+import math
 import secrets
 import threading
 import time
@@ -15,11 +17,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from taskdash.domain.errors import BadCredentials, BadRequest, NotLoggedIn, TooManyRequests
 from taskdash.domain.models import Role, Session, User
 from taskdash.domain.ports import Store
+from taskdash.domain.user_names import user_name, user_name_key
 from taskdash.settings import Settings
 
-MAX_NAME_CHARS = 64
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
+# Names are at most 64 characters and addresses short, so only odd keys get hashed.
+MAX_FAILURE_KEY_CHARS = 160
+# A user who failed login_max_failures_per_user times (from any addresses) is never locked
+# out, only slowed down: the first extra attempt waits this long, each next one twice as long.
+SLOWDOWN_FIRST_S = 0.5
+SLOWDOWN_MAX_S = 4.0
 
 # argon2id with OWASP's first recommended setting (19 MiB, 2 passes, 1 lane): ~30 ms here. The
 # library's default profile takes 64 MiB per hash, so a few logins at once would cost hundreds
@@ -68,23 +76,18 @@ async def _password_matches(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(verify)
 
 
-def check_user_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > MAX_NAME_CHARS or any(ch.isspace() or ch in "/\\" for ch in name):
-        raise BadRequest(f"user name must be 1-{MAX_NAME_CHARS} characters without spaces")
-    return name
-
-
 def check_password_rules(password: str) -> None:
-    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+    if len(password) < MIN_PASSWORD_CHARS:
         raise BadRequest(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise BadRequest(f"password must be at most {MAX_PASSWORD_CHARS} characters")
 
 
 async def create_user(
     *, store: Store, name: str, role: Role, password: str, group: str = "", lang: str = "zh"
 ) -> User:
     user = User(
-        name=check_user_name(name),
+        name=user_name(name),
         role=role,
         password_hash=await hash_password(password),
         group=group.strip(),
@@ -95,29 +98,82 @@ async def create_user(
     return user
 
 
+def login_slowdown_s(user_failures: int, *, limit: int) -> float:
+    """How long a login for a user waits once it failed `limit` times from anywhere."""
+    if user_failures < limit:
+        return 0.0
+    return min(SLOWDOWN_MAX_S, SLOWDOWN_FIRST_S * 2.0 ** (user_failures - limit))
+
+
+def address_scope(address: str) -> str:
+    """What one client's failures count under: its IPv4 address, or its IPv6 /64 network.
+
+    One IPv6 host usually holds a whole /64, so counting single IPv6 addresses would let it
+    use a fresh address for every attempt.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def failure_key(kind: str, *parts: str) -> str:
+    """A throttling counter's key; a long one is hashed, so the table's keys stay small."""
+    key = f"{kind}:" + "\n".join(parts)
+    if len(key) <= MAX_FAILURE_KEY_CHARS:
+        return key
+    return f"{kind}:sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 async def login(
     *, store: Store, settings: Settings, username: str, password: str, address: str
 ) -> LoginResult:
-    """Check a password under per-user and per-address throttling; start a session."""
+    """Check a password under login throttling (README: Security); start a session.
+
+    Each attempt is counted against its address and its (user, address) pair BEFORE the
+    password is checked, so a burst checks no more passwords than the limits; a success or a
+    refusal takes its count back. Failures of one user across addresses only slow it down.
+    """
+    name = user_name(username)
+    if not password or len(password) > MAX_PASSWORD_CHARS:
+        raise BadRequest(f"password must be 1-{MAX_PASSWORD_CHARS} characters long")
     now = time.time()
     window = settings.login_failure_window_s
-    user_key, address_key = f"user:{username}", f"addr:{address}"
-    if (
-        await store.accounts.login_failures(user_key, now=now, window_s=window)
-        >= settings.login_max_failures_per_user
-        or await store.accounts.login_failures(address_key, now=now, window_s=window)
-        >= settings.login_max_failures_per_address
-    ):
-        raise TooManyRequests("too many failed logins; try again later")
-    user = await store.accounts.get_user(username) if username else None
-    matches = await _password_matches(
-        user.password_hash if user else _UNKNOWN_USER_HASH, password[:MAX_PASSWORD_CHARS]
+    name_key = user_name_key(name)
+    scope = address_scope(address)
+    counted: list[str] = []
+
+    async def take_back() -> None:
+        for key in counted:
+            await store.accounts.uncount_login_attempt(key, now=now, window_s=window)
+
+    limits = (
+        (failure_key("addr", scope), settings.login_max_failures_per_address),
+        (failure_key("pair", name_key, scope), settings.login_max_failures_per_user),
     )
+    for key, limit in limits:
+        attempt = await store.accounts.count_login_attempt(key, now=now, window_s=window)
+        counted.append(key)
+        if attempt.count > limit:
+            await take_back()
+            retry_after_s = max(1, math.ceil(attempt.window_start + window - now))
+            raise TooManyRequests(
+                "too many failed logins; try again later", retry_after_s=retry_after_s
+            )
+    user_key = failure_key("user", name_key)
+    user_failures = await store.accounts.login_failures(user_key, now=now, window_s=window)
+    await asyncio.sleep(login_slowdown_s(user_failures, limit=settings.login_max_failures_per_user))
+    user = await store.accounts.get_user(name)
+    matches = await _password_matches(user.password_hash if user else _UNKNOWN_USER_HASH, password)
     if user is None or user.disabled or not matches:
-        await store.accounts.note_login_failure(user_key, now=now, window_s=window)
-        await store.accounts.note_login_failure(address_key, now=now, window_s=window)
+        await store.accounts.count_login_attempt(user_key, now=now, window_s=window)
         raise BadCredentials()
-    await store.accounts.clear_login_failures(user_key)
+    await take_back()
     if _hasher.check_needs_rehash(user.password_hash):
         # The password was accepted when it was set: today's length rules do not apply here.
         await store.accounts.update_user(user.name, password_hash=await _hash(password))
@@ -148,11 +204,11 @@ async def authenticate(*, store: Store, token: str | None) -> User:
 
 async def change_password(*, store: Store, name: str, password: str) -> User:
     user = await store.accounts.update_user(name, password_hash=await hash_password(password))
-    await store.accounts.delete_user_sessions(name)
+    await store.accounts.delete_user_sessions(user.name)
     return user
 
 
 async def disable_user(*, store: Store, name: str) -> User:
     user = await store.accounts.update_user(name, disabled=True)
-    await store.accounts.delete_user_sessions(name)
+    await store.accounts.delete_user_sessions(user.name)
     return user

@@ -18,6 +18,7 @@ from taskdash.domain.errors import (
 )
 from taskdash.domain.models import UNCLAIMED, Role, Task, TaskQuery, User
 from taskdash.domain.ports import AssignChange, ClaimRules, Store
+from taskdash.domain.user_names import user_name_key
 from taskdash.settings import Settings
 
 MAX_PAGE = 1000
@@ -118,7 +119,7 @@ async def get_task(*, store: Store, user: User, task_id: str) -> Task:
 
 async def _claimant(*, store: Store, actor: User, for_user: str | None) -> User:
     """Who a claim is for: the caller, or (managers only) someone they name."""
-    if not for_user or for_user == actor.name:
+    if not for_user or user_name_key(for_user) == user_name_key(actor.name):
         return actor
     require_role(actor, Role.MANAGER)
     target = await store.accounts.get_user(for_user)
@@ -190,11 +191,14 @@ async def assign(
     require_role(actor, Role.MANAGER)
     if len(task_ids) > MAX_BULK_ASSIGN:
         raise BadRequest(f"at most {MAX_BULK_ASSIGN} tasks per assignment")
-    for name in (change.user, change.checker):
+    named: dict[str, str] = {}
+    for field, name in (("user", change.user), ("checker", change.checker)):
         if name:
             target = await store.accounts.get_user(name)
             if target is None or target.disabled:
                 raise BadRequest(f"no active user {name}")
+            named[field] = target.name  # names are unique without regard to case
+    change = replace(change, **named)
     plan: dict[str, str] = {}
     if strategy is not None:
         if not change.group:

@@ -72,6 +72,10 @@ class NothingToClaim(TaskDashError):
 class TooManyRequests(TaskDashError):
     errid, errmsg, http_status = 1010, "请求过于频繁", 429
 
+    def __init__(self, detail: str = "", *, retry_after_s: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
 
 class InvalidMessage(ValueError):
     """A message from a task service that can never be applied (goes to dead letters)."""

@@ -130,12 +130,24 @@ class ServiceRepo(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptCount:
+    """A login-attempt counter after an increment: its count and when its window started."""
+
+    count: int
+    window_start: float
+
+
 class AccountRepo(Protocol):
+    """Users are unique by `user_name_key` of their name; lookups by name ignore case."""
+
     async def add_user(self, user: User) -> None:
-        """Raises BadRequest when the name is taken."""
+        """Raises BadRequest when the name, or one differing only in case, is taken."""
         ...
 
-    async def get_user(self, name: str) -> User | None: ...
+    async def get_user(self, name: str) -> User | None:
+        """The user of exactly this name, else the one whose name has the same key."""
+        ...
 
     async def list_users(self) -> list[User]: ...
 
@@ -164,13 +176,19 @@ class AccountRepo(Protocol):
 
     async def purge_sessions(self, *, now: float) -> int: ...
 
-    async def note_login_failure(self, key: str, *, now: float, window_s: float) -> int:
-        """Count a failed login for `key` in the current window; returns the count."""
+    async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+        """Add one to `key`'s count in one atomic write (a lapsed window restarts at 1)."""
+        ...
+
+    async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
+        """Take back one attempt counted in the current window (it succeeded or was refused)."""
         ...
 
     async def login_failures(self, key: str, *, now: float, window_s: float) -> int: ...
 
-    async def clear_login_failures(self, key: str) -> None: ...
+    async def purge_login_failures(self, *, before: float) -> int:
+        """Delete the counters whose window started at or before `before`."""
+        ...
 
 
 class MetadataRepo(Protocol):

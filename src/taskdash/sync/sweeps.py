@@ -1,4 +1,4 @@
-"""Background sweeps: service health and claim-lease expiry.
+"""Background sweeps: service health, claim-lease expiry, old sessions and login counters.
 
 Each sweep's writes are conditional, so any number of instances may run them at once.
 """
@@ -17,6 +17,7 @@ from taskdash.settings import Settings
 logger = logging.getLogger(__name__)
 
 EXPIRY_BATCH = 500
+PURGE_INTERVAL_S = 600.0
 
 
 async def sweep_health_once(*, store: Store, settings: Settings) -> int:
@@ -49,6 +50,12 @@ async def purge_sessions_once(*, store: Store, settings: Settings) -> int:
     return await store.accounts.purge_sessions(now=time.time())
 
 
+async def purge_login_failures_once(*, store: Store, settings: Settings) -> int:
+    """Delete login-attempt counters whose window has passed (keeps the table bounded)."""
+    before = time.time() - settings.login_failure_window_s
+    return await store.accounts.purge_login_failures(before=before)
+
+
 async def run_every(name: str, interval_s: float, step: Callable[[], Awaitable[object]]) -> None:
     """Run `step` every `interval_s` until cancelled; a failing step is logged, not fatal."""
     while True:
@@ -73,7 +80,8 @@ class Sweeper:
         loops = {
             "health sweep": (s.health_sweep_interval_s, sweep_health_once),
             "claim expiry sweep": (s.claim_sweep_interval_s, expire_claims_once),
-            "session purge": (600.0, purge_sessions_once),
+            "session purge": (PURGE_INTERVAL_S, purge_sessions_once),
+            "login failure purge": (PURGE_INTERVAL_S, purge_login_failures_once),
         }
         for name, (interval, fn) in loops.items():
             step = _bind(fn, store, s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -33,8 +35,57 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+@functools.cache
+def _trusted_networks(proxies: tuple[str, ...]) -> Networks:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _ip(text: str) -> IpAddress | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped  # a dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d
+    return ip
+
+
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's IP: the TCP peer, or from X-Forwarded-For when the peer is a trusted proxy.
+
+    Walking X-Forwarded-For from the right, the first address that is not itself a trusted
+    proxy is the client (entries left of it could be forged by the client). Uvicorn's own
+    proxy-header handling is switched off (cli.py), so this is the only place that decides.
+    """
+    peer = _ip(request.client.host) if request.client else None
+    if peer is None:
+        return request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
+    trusted = _trusted_networks(tuple(settings.trusted_proxies))
+
+    def is_trusted(ip: IpAddress) -> bool:
+        return any(ip in network for network in trusted)
+
+    client = peer
+    if is_trusted(peer):
+        hops = ",".join(request.headers.getlist("x-forwarded-for")).split(",")
+        for hop in reversed(hops):
+            ip = _ip(hop)
+            if ip is None:
+                break  # garbage: the proxy that passed it on is the last address we know
+            client = ip
+            if not is_trusted(ip):
+                break
+    return str(client)
 
 
 def check_origin(request: Request) -> None:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from taskdash.domain.errors import BadRequest, TaskDashError
+from taskdash.domain.errors import BadRequest, TaskDashError, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,9 @@ def error_body(error: TaskDashError) -> dict[str, object]:
 def error_response(request: Request, error: TaskDashError) -> JSONResponse:
     # Old front ends read the body of an HTTP 200; the REST API uses real status codes.
     status = 200 if request.url.path.startswith(COMPAT_PREFIX) else error.http_status
-    headers = {"Retry-After": "60"} if error.errid == 1010 else None
+    headers = (
+        {"Retry-After": str(error.retry_after_s)} if isinstance(error, TooManyRequests) else None
+    )
     return JSONResponse(error_body(error), status_code=status, headers=headers)
 
 

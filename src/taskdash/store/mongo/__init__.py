@@ -5,7 +5,7 @@ from __future__ import annotations
 from pymongo.errors import PyMongoError
 
 from taskdash.domain.errors import StoreReadError, StoreWriteError
-from taskdash.store.mongo.accounts import MongoAccountRepo
+from taskdash.store.mongo.accounts import MongoAccountRepo, ensure_user_name_keys
 from taskdash.store.mongo.client import connect
 from taskdash.store.mongo.contents import MongoContents
 from taskdash.store.mongo.coordination import MongoCoordinationRepo
@@ -34,6 +34,7 @@ class MongoStore:
     async def open(self) -> None:
         """Create the indexes; a server that cannot be reached stops start-up here."""
         try:
+            await ensure_user_name_keys(self._db)
             await ensure_indexes(self._db)
         except PyMongoError as exc:
             await self._client.close()

@@ -5,9 +5,15 @@ from __future__ import annotations
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from taskdash.domain.errors import BadRequest
+from taskdash.domain.errors import BadRequest, StoreWriteError
 from taskdash.domain.models import Role, Session, User
+from taskdash.domain.ports import AttemptCount
+from taskdash.domain.user_names import user_name_key
 from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
+
+# A counter whose window lapsed is restarted by a conditional write; another request doing the
+# same at that moment makes this one go round again.
+_COUNT_ROUNDS = 5
 
 
 def _to_user(doc: Document) -> User:
@@ -31,7 +37,25 @@ def user_to_document(user: User) -> Document:
         "disabled": user.disabled,
         "lang": user.lang,
         "created_at": user.created_at,
+        "name_key": user_name_key(user.name),
     }
+
+
+async def ensure_user_name_keys(db: Database) -> None:
+    """Give users stored before names were unique by key their `name_key` (before its index).
+
+    Names differing only in case could be made then: the oldest keeps the key, the others get
+    one that also holds their exact name, so they stay unique and log in by exact name.
+    """
+    users: Collection = db.users
+    missing = users.find({"name_key": {"$exists": False}}, sort=[("created_at", 1), ("_id", 1)])
+    async for doc in missing:
+        key = user_name_key(doc["_id"])
+        if await users.find_one({"name_key": key}, projection={"_id": 1}) is not None:
+            key = f"{key}\0{doc['_id']}"
+        await users.update_one(
+            {"_id": doc["_id"], "name_key": {"$exists": False}}, {"$set": {"name_key": key}}
+        )
 
 
 def session_to_document(session: Session) -> Document:
@@ -64,12 +88,18 @@ class MongoAccountRepo:
             try:
                 await self._users.insert_one(doc)
             except DuplicateKeyError:
-                raise BadRequest(f"user {user.name} already exists") from None
+                taken = await self.get_user(user.name)
+                raise BadRequest(
+                    f"user {taken.name if taken else user.name} already exists"
+                ) from None
 
     async def get_user(self, name: str) -> User | None:
         with reading():
-            doc = await self._users.find_one({"_id": name})
-        return _to_user(doc) if doc else None
+            docs = await self._users.find(
+                {"$or": [{"_id": name}, {"name_key": user_name_key(name)}]}
+            ).to_list(2)
+        docs.sort(key=lambda doc: doc["_id"] != name)  # the exact name first
+        return _to_user(docs[0]) if docs else None
 
     async def list_users(self) -> list[User]:
         with reading():
@@ -93,13 +123,15 @@ class MongoAccountRepo:
             "lang": lang,
         }
         sets = {field: value for field, value in changes.items() if value is not None}
+        user = await self.get_user(name)
+        if user is None:
+            raise BadRequest(f"no user {name}")
+        if not sets:
+            return user
         with writing():
-            if sets:
-                doc = await self._users.find_one_and_update(
-                    {"_id": name}, {"$set": sets}, return_document=ReturnDocument.AFTER
-                )
-            else:
-                doc = await self._users.find_one({"_id": name})
+            doc = await self._users.find_one_and_update(
+                {"_id": user.name}, {"$set": sets}, return_document=ReturnDocument.AFTER
+            )
         if doc is None:
             raise BadRequest(f"no user {name}")
         return _to_user(doc)
@@ -131,22 +163,36 @@ class MongoAccountRepo:
             result = await self._sessions.delete_many({"expires_at": {"$lte": now}})
         return result.deleted_count
 
-    async def note_login_failure(self, key: str, *, now: float, window_s: float) -> int:
+    async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+        cutoff = now - window_s
         with writing():
-            counted = await self._failures.find_one_and_update(
-                {"_id": key, "window_start": {"$gt": now - window_s}},
-                {"$inc": {"count": 1}},
-                return_document=ReturnDocument.AFTER,
+            for _ in range(_COUNT_ROUNDS):
+                try:
+                    doc = await self._failures.find_one_and_update(
+                        {"_id": key, "window_start": {"$gt": cutoff}},
+                        {"$inc": {"count": 1}, "$setOnInsert": {"window_start": now}},
+                        upsert=True,
+                        return_document=ReturnDocument.AFTER,
+                    )
+                    assert doc is not None  # an upsert returning the document after it
+                    return AttemptCount(count=int(doc["count"]), window_start=doc["window_start"])
+                except DuplicateKeyError:
+                    pass  # the counter exists, its window lapsed: this attempt starts a new one
+                restarted = await self._failures.find_one_and_update(
+                    {"_id": key, "window_start": {"$lte": cutoff}},
+                    {"$set": {"count": 1, "window_start": now}},
+                    return_document=ReturnDocument.AFTER,
+                )
+                if restarted is not None:
+                    return AttemptCount(count=1, window_start=now)
+        raise StoreWriteError(f"login attempt counter kept changing for {_COUNT_ROUNDS} rounds")
+
+    async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
+        with writing():
+            await self._failures.update_one(
+                {"_id": key, "window_start": {"$gt": now - window_s}, "count": {"$gt": 0}},
+                {"$inc": {"count": -1}},
             )
-            if counted is not None:
-                return int(counted["count"])
-            # No failure in the current window: this one starts a new window.
-            restart = {"$set": {"count": 1, "window_start": now}}
-            try:
-                await self._failures.update_one({"_id": key}, restart, upsert=True)
-            except DuplicateKeyError:  # another instance inserted it first
-                await self._failures.update_one({"_id": key}, restart)
-        return 1
 
     async def login_failures(self, key: str, *, now: float, window_s: float) -> int:
         with reading():
@@ -155,6 +201,7 @@ class MongoAccountRepo:
             )
         return int(doc["count"]) if doc else 0
 
-    async def clear_login_failures(self, key: str) -> None:
+    async def purge_login_failures(self, *, before: float) -> int:
         with writing():
-            await self._failures.delete_one({"_id": key})
+            result = await self._failures.delete_many({"window_start": {"$lte": before}})
+        return result.deleted_count

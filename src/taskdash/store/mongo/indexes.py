@@ -53,7 +53,8 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
     "services": (_index("services_origin", "origin"),),
     "heartbeats": (_index("heartbeats_service", "service"),),
     "task_metadata": (_index("task_metadata_service", "service"),),
-    "users": (_index("users_group", "group"),),
+    "users": (_index("users_group", "group"), _index("users_name_key", "name_key", unique=True)),
+    "login_failures": (_index("login_failures_window", "window_start"),),
     "sessions": (
         _index("sessions_user", "user"),
         _index("sessions_expiry", "expires_at"),

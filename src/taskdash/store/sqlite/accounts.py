@@ -6,6 +6,8 @@ import sqlite3
 
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Role, Session, User
+from taskdash.domain.ports import AttemptCount
+from taskdash.domain.user_names import user_name_key
 from taskdash.store.sqlite.db import SqliteDb
 
 _USER_COLUMNS = 'name, role, password_hash, "group", disabled, lang, created_at'
@@ -17,7 +19,12 @@ def _row_to_user(row: sqlite3.Row) -> User:
 
 
 def _get_user(conn: sqlite3.Connection, name: str) -> User | None:
-    row = conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,)).fetchone()
+    """Exactly this name first, else the same key (two primary/unique-key lookups)."""
+    row = conn.execute(
+        f"SELECT {_USER_COLUMNS} FROM users WHERE name = ? OR name_key = ?"
+        " ORDER BY name = ? DESC LIMIT 1",
+        (name, user_name_key(name), name),
+    ).fetchone()
     return _row_to_user(row) if row else None
 
 
@@ -27,10 +34,11 @@ class SqliteAccountRepo:
 
     async def add_user(self, user: User) -> None:
         def add(conn: sqlite3.Connection) -> None:
-            if _get_user(conn, user.name) is not None:
-                raise BadRequest(f"user {user.name} already exists")
+            taken = _get_user(conn, user.name)
+            if taken is not None:
+                raise BadRequest(f"user {taken.name} already exists")
             conn.execute(
-                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO users ({_USER_COLUMNS}, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     user.name,
                     int(user.role),
@@ -39,6 +47,7 @@ class SqliteAccountRepo:
                     int(user.disabled),
                     user.lang,
                     user.created_at,
+                    user_name_key(user.name),
                 ),
             )
 
@@ -75,14 +84,16 @@ class SqliteAccountRepo:
         sets = {column: value for column, value in changes.items() if value is not None}
 
         def update(conn: sqlite3.Connection) -> User:
-            if sets:
-                conn.execute(
-                    f"UPDATE users SET {', '.join(f'{c} = ?' for c in sets)} WHERE name = ?",
-                    (*sets.values(), name),
-                )
             user = _get_user(conn, name)
             if user is None:
                 raise BadRequest(f"no user {name}")
+            if sets:
+                conn.execute(
+                    f"UPDATE users SET {', '.join(f'{c} = ?' for c in sets)} WHERE name = ?",
+                    (*sets.values(), user.name),
+                )
+                user = _get_user(conn, user.name)
+                assert user is not None
             return user
 
         return await self._db.write(update)
@@ -133,20 +144,28 @@ class SqliteAccountRepo:
             lambda conn: conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,)).rowcount
         )
 
-    async def note_login_failure(self, key: str, *, now: float, window_s: float) -> int:
-        def note(conn: sqlite3.Connection) -> int:
-            conn.execute(
+    async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+        def count(conn: sqlite3.Connection) -> AttemptCount:
+            row = conn.execute(
                 "INSERT INTO login_failures (key, count, window_start) VALUES (?, 1, ?)"
                 " ON CONFLICT(key) DO UPDATE SET"
                 " count = CASE WHEN window_start <= ? THEN 1 ELSE count + 1 END,"
-                " window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END",
+                " window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END"
+                " RETURNING count, window_start",
                 (key, now, now - window_s, now - window_s, now),
-            )
-            return int(
-                conn.execute("SELECT count FROM login_failures WHERE key = ?", (key,)).fetchone()[0]
-            )
+            ).fetchone()
+            return AttemptCount(count=int(row[0]), window_start=float(row[1]))
 
-        return await self._db.write(note)
+        return await self._db.write(count)
+
+    async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
+        await self._db.write(
+            lambda conn: conn.execute(
+                "UPDATE login_failures SET count = count - 1"
+                " WHERE key = ? AND window_start > ? AND count > 0",
+                (key, now - window_s),
+            )
+        )
 
     async def login_failures(self, key: str, *, now: float, window_s: float) -> int:
         def count(conn: sqlite3.Connection) -> int:
@@ -158,7 +177,11 @@ class SqliteAccountRepo:
 
         return await self._db.read(count)
 
-    async def clear_login_failures(self, key: str) -> None:
-        await self._db.write(
-            lambda conn: conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+    async def purge_login_failures(self, *, before: float) -> int:
+        return await self._db.write(
+            lambda conn: (
+                conn.execute(
+                    "DELETE FROM login_failures WHERE window_start <= ?", (before,)
+                ).rowcount
+            )
         )

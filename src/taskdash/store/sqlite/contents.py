@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from taskdash.domain.models import DeadLetter, Role, Service, Session, Task, TaskEvent, User
 from taskdash.domain.ports import CursorRecord, HeartbeatRecord, MetadataRecord
+from taskdash.domain.user_names import user_name_key
 from taskdash.store.sqlite.db import SqliteDb
 from taskdash.store.sqlite.tasks import COLUMNS as TASK_COLUMNS
 from taskdash.store.sqlite.tasks import row_to_task, task_to_row
@@ -133,11 +134,20 @@ def _row_to_service(row: Row) -> Service:
 
 
 def _user_to_row(u: User) -> Row:
-    return (u.name, int(u.role), u.password_hash, u.group, int(u.disabled), u.lang, u.created_at)
+    return (
+        u.name,
+        int(u.role),
+        u.password_hash,
+        u.group,
+        int(u.disabled),
+        u.lang,
+        u.created_at,
+        user_name_key(u.name),
+    )
 
 
 def _row_to_user(row: Row) -> User:
-    name, role, password_hash, group, disabled, lang, created_at = row
+    name, role, password_hash, group, disabled, lang, created_at, _key = row
     return User(name, Role(role), password_hash, group, bool(disabled), lang, created_at)
 
 
@@ -226,7 +236,7 @@ TASK_METADATA: Layout[MetadataRecord] = Layout(
 )
 USERS: Layout[User] = Layout(
     "users",
-    ("name", "role", "password_hash", '"group"', "disabled", "lang", "created_at"),
+    ("name", "role", "password_hash", '"group"', "disabled", "lang", "created_at", "name_key"),
     ("name",),
     "name",
     _user_to_row,

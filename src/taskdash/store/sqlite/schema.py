@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from taskdash.domain.user_names import user_name_key
+
 # Each entry moves the schema from version N to N+1; never edit one that has shipped.
 # Statements are split on ";", so no comment may contain one.
 MIGRATIONS: tuple[str, ...] = (
@@ -151,6 +153,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE services ADD COLUMN metadata_next_at REAL NOT NULL DEFAULT 0;
     CREATE INDEX task_metadata_service ON task_metadata (service);
     """,
+    """
+    ALTER TABLE users ADD COLUMN name_key TEXT;
+    UPDATE users SET name_key = taskdash_user_name_key(name);
+    -- Names differing only in case could be made before: the oldest keeps the key, the others
+    -- get one that also holds their exact name, so they stay unique and log in by exact name.
+    UPDATE users SET name_key = name_key || char(0) || name
+        WHERE rowid NOT IN (SELECT min(rowid) FROM users GROUP BY name_key);
+    CREATE UNIQUE INDEX users_name_key ON users (name_key);
+    -- Counter keys change form, and old rows must be purgeable by window.
+    DELETE FROM login_failures;
+    CREATE INDEX login_failures_window ON login_failures (window_start);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -158,6 +172,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the database to SCHEMA_VERSION; refuses a database newer than this code."""
+    conn.create_function("taskdash_user_name_key", 1, user_name_key, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])

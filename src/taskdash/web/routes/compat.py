@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 
 from taskdash.actions import accounts, tasks
 from taskdash.domain.errors import BadRequest, TaskDashError
-from taskdash.domain.models import Task, TaskQuery
+from taskdash.domain.models import Task, TaskQuery, User
 from taskdash.domain.ports import AssignChange, Store
+from taskdash.domain.user_names import user_name, user_name_key
 from taskdash.settings import Settings
 from taskdash.web.deps import check_origin, client_address, current_user
 from taskdash.web.errors import error_response
@@ -63,6 +64,12 @@ def text(params: Params, name: str, *, required: bool = False) -> str | None:
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string")
     return value
+
+
+def user_param(params: Params, name: str) -> str | None:
+    """A parameter naming a user, under the one user-name rule (domain/user_names.py)."""
+    value = text(params, name)
+    return None if value is None else user_name(value)
 
 
 def number(params: Params, name: str, *, default: int, maximum: int) -> int:
@@ -147,7 +154,8 @@ async def get_tasks_by_user(
     request: Request, store: Store, settings: Settings, p: Params
 ) -> JSONResponse:
     user = await current_user(request, store)
-    query = _page(p, user=text(p, "user") or user.name, newest_first=True)
+    named = await _canonical_name(store, user, user_param(p, "user"))
+    query = _page(p, user=named or user.name, newest_first=True)
     return compat_list(await tasks.list_tasks(store=store, user=user, query=query))
 
 
@@ -164,14 +172,18 @@ async def task_bind(request: Request, store: Store, settings: Settings, p: Param
     task_id = text(p, "ID")
     if task_id:
         await tasks.claim(
-            store=store, settings=settings, actor=user, task_id=task_id, for_user=text(p, "user")
+            store=store,
+            settings=settings,
+            actor=user,
+            task_id=task_id,
+            for_user=user_param(p, "user"),
         )
     else:
         await tasks.claim_next(
             store=store,
             settings=settings,
             actor=user,
-            for_user=text(p, "user"),
+            for_user=user_param(p, "user"),
             task_type=text(p, "TaskType"),
             project_id=text(p, "ProjectID"),
         )
@@ -183,8 +195,8 @@ async def task_assign(
 ) -> JSONResponse:
     user = await current_user(request, store)
     change = AssignChange(
-        user=_optional_text(p, "user"),
-        checker=_optional_text(p, "checker"),
+        user=_optional_user(p, "user"),
+        checker=_optional_user(p, "checker"),
         group=_optional_text(p, "group"),
     )
     if change == AssignChange():
@@ -210,6 +222,21 @@ def _optional_text(p: Params, name: str) -> str | None:
     if name not in p:
         return None
     return text(p, name) or ""
+
+
+def _optional_user(p: Params, name: str) -> str | None:
+    """A user to set ('' clears; absent leaves as it is), under the user-name rule."""
+    if name not in p:
+        return None
+    return user_param(p, name) or ""
+
+
+async def _canonical_name(store: Store, caller: User, name: str | None) -> str | None:
+    """The stored spelling of a named user (names are unique without regard to case)."""
+    if name is None or user_name_key(name) == user_name_key(caller.name):
+        return caller.name if name is not None else None
+    found = await store.accounts.get_user(name)
+    return found.name if found else name
 
 
 async def task_release(
