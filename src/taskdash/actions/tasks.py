@@ -191,14 +191,12 @@ async def assign(
     require_role(actor, Role.MANAGER)
     if len(task_ids) > MAX_BULK_ASSIGN:
         raise BadRequest(f"at most {MAX_BULK_ASSIGN} tasks per assignment")
-    named: dict[str, str] = {}
-    for field, name in (("user", change.user), ("checker", change.checker)):
-        if name:
-            target = await store.accounts.get_user(name)
-            if target is None or target.disabled:
-                raise BadRequest(f"no active user {name}")
-            named[field] = target.name  # names are unique without regard to case
-    change = replace(change, **named)
+    # Names are unique without regard to case: the stored spelling is what is set.
+    change = replace(
+        change,
+        user=await _active_user_name(store, change.user),
+        checker=await _active_user_name(store, change.checker),
+    )
     plan: dict[str, str] = {}
     if strategy is not None:
         if not change.group:
@@ -236,6 +234,16 @@ async def assign(
         except TaskDashError as exc:
             failed[task_id] = exc
     return AssignOutcome(assigned=assigned, failed=failed)
+
+
+async def _active_user_name(store: Store, name: str | None) -> str | None:
+    """The stored spelling of an active user's name; None and '' pass through."""
+    if not name:
+        return name
+    target = await store.accounts.get_user(name)
+    if target is None or target.disabled:
+        raise BadRequest(f"no active user {name}")
+    return target.name
 
 
 async def _over_limit(
