@@ -86,3 +86,16 @@ def test_the_removal_goes_to_who_could_see_it_before_and_not_now() -> None:
     told = audience([moved], current=task(group="gA"), recorded=recorded)
     assert told.hears(person("b1", group="gB")) == "remove"
     assert audience([moved], current=task(group="gA"), recorded=None).hears(person("b1")) is None
+
+
+def test_a_service_message_proves_the_users_it_left_only_when_the_read_is_its_result() -> None:
+    # History lines of service messages carry no users: they come from the read, or not at all.
+    update = event("update", from_status=CLAIMED, to_status="编辑中")
+    after = task(user="a1", status="编辑中", group="gA")
+    assert state_before(update, after) == Seen("a1", CLAIMED, "", "gA")
+    reopened = event("update", from_status=CLAIMED, to_status=UNCLAIMED)
+    held = task(user="a1", status=UNCLAIMED, group="gA")
+    assert not may_see(person("a2", group="gA"), state_before(reopened, held) or Seen.of(held))
+    held.updated_at = AT + 1
+    assert state_before(reopened, held) is None
+    assert state_before(event("renamed", to_status=UNCLAIMED), task()) is None

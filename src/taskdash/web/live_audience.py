@@ -5,9 +5,12 @@ store after the event, so at least as late as the change): exactly what `GET /ta
 show them, history included. A subscriber who cannot see it now but could see it before gets a
 bare removal (the id only). "Before" is only what is proven to be a state the task really had:
 
-- the event's own from_user / from_status, with checker and group known only when the task read
-  is the very state this event left (every change stamps `updated_at` with the event's `at`, and
-  user and status match) and the event is one that never changes checker or group;
+- a change by TaskDash (claim, release, expire, assign) records the user and status before it;
+  its checker and group are known too when the task read is the very state the change left
+  (every change stamps `updated_at` with its event's `at`; user and status match) and the
+  change is one that cannot set them (claim, release, expire, an assign of a user only);
+- a service message records the status only; when the read is the state it left, the user,
+  checker and group before it are those of the read (a message never changes them);
 - the state this feed last read for the task (a bounded record), which the task really had then.
 
 An unknown field never makes a task visible, so a removal never reaches anyone who could not see
@@ -22,17 +25,19 @@ from dataclasses import dataclass
 from taskdash.actions.tasks import can_see
 from taskdash.domain.models import UNCLAIMED, Role, Task, TaskEvent, User
 
-# Actions that never change a task's checker or group (an assign may; see `_keeps_access`).
-_ACCESS_KEEPING_ACTIONS = frozenset(
-    {"claim", "release", "expire", "register", "update", "metadata"}
-)
+# Service messages change a task's status only, and their history lines leave the users out.
+_MESSAGE_ACTIONS = frozenset({"register", "update", "metadata"})
+# TaskDash's own changes that record the user and never change checker or group.
+_USER_ONLY_ACTIONS = frozenset({"claim", "release", "expire"})
+# TaskDash's own changes: their history lines record the user and status before and after.
+_CHANGE_ACTIONS = _USER_ONLY_ACTIONS | {"assign"}
 
 
 @dataclass(frozen=True, slots=True)
 class Seen:
     """A task's visibility-relevant fields at one moment; None where not known."""
 
-    user: str
+    user: str | None
     status: str
     checker: str | None
     group: str | None
@@ -49,15 +54,15 @@ def may_see(user: User, seen: Seen) -> bool:
     if user.role >= Role.CHECKER and seen.checker == user.name:
         return True
     return (
-        not seen.user
+        seen.user == ""
         and seen.status == UNCLAIMED
         and seen.group is not None
         and seen.group in ("", user.group)
     )
 
 
-def _keeps_access(event: TaskEvent) -> bool:
-    if event.action in _ACCESS_KEEPING_ACTIONS:
+def _user_only(event: TaskEvent) -> bool:
+    if event.action in _USER_ONLY_ACTIONS:
         return True
     # An assign's detail names what it set ("user=a, checker=b, group=c"); one that set only a
     # user kept checker and group. Anything else, or an unknown action, proves nothing.
@@ -67,15 +72,24 @@ def _keeps_access(event: TaskEvent) -> bool:
 
 
 def state_before(event: TaskEvent, current: Task | None) -> Seen | None:
-    """The task's state just before `event`, as far as proven; None if it did not exist."""
+    """The task's state just before `event`, as far as proven; None when nothing is."""
     if event.action == "create":
         return None
-    exact = (
+    # `current` is the state this event left when it carries the event's time stamp (every
+    # change sets `updated_at` to its event's `at`) and the status (and user) it left.
+    stamped = current is not None and current.updated_at == event.at
+    if event.action in _MESSAGE_ACTIONS:
+        if current is None or not stamped or current.status != event.to_status:
+            return None
+        return Seen(current.user, event.from_status, current.checker, current.group)
+    if event.action not in _CHANGE_ACTIONS:
+        return None
+    if (
         current is not None
-        and current.updated_at == event.at
+        and stamped
         and (current.user, current.status) == (event.to_user, event.to_status)
-    )
-    if current is not None and exact and _keeps_access(event):
+        and _user_only(event)
+    ):
         return Seen(event.from_user, event.from_status, current.checker, current.group)
     return Seen(event.from_user, event.from_status, None, None)
 
