@@ -25,7 +25,7 @@ from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
 from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.messaging.task_events import event_json
 from taskdash.settings import Settings
-from taskdash.web.live_audience import Seen, audience
+from taskdash.web.live_audience import Audience, Seen, audience
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ SERVICE_POLL_S = 2.0
 QUEUE_SIZE = 1000
 BATCH = 500
 NSQ_BACKLOG = 10_000
+YIELD_EVERY = 50  # subscribers served between two yields to the event loop
 RECENT_TASKS = 10_000  # tasks whose last read state is kept to announce their removal
 
 
@@ -84,10 +85,6 @@ class LiveFeed:
         self._from_nsq: asyncio.Queue[TaskEvent] = asyncio.Queue(NSQ_BACKLOG)
         self._recent: OrderedDict[str, Seen] = OrderedDict()
 
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
-
     def subscribe(self, user: User) -> Subscriber:
         subscriber = Subscriber(user)
         self._subscribers.add(subscriber)
@@ -104,7 +101,7 @@ class LiveFeed:
 
     async def fan_out(self, events: Sequence[TaskEvent]) -> None:
         """Send each event to those who may see its task now; a bare removal to those who no
-        longer may; nothing to anyone else."""
+        longer may; nothing to anyone else. A task's events stay in order."""
         by_task: dict[str, list[TaskEvent]] = {}
         for event in events:
             by_task.setdefault(event.task_id, []).append(event)
@@ -113,7 +110,7 @@ class LiveFeed:
             for task_id in by_task:  # unread changes make what is recorded stale
                 self._recent.pop(task_id, None)
             return
-        hears: dict[str, dict[Subscriber, str | None]] = {}
+        told: list[tuple[Audience, str, str]] = []
         for task_id, task_events in by_task.items():
             recorded = self._recent.pop(task_id, None)
             current = await self._current(task_id)
@@ -121,21 +118,25 @@ class LiveFeed:
                 self._recent[task_id] = Seen.of(current)
                 if len(self._recent) > RECENT_TASKS:
                     self._recent.popitem(last=False)
-            told = audience(task_events, current=current, recorded=recorded)
-            hears[task_id] = {s: told.hears(s.user) for s in subscribers}
-        last_of = {event.task_id: index for index, event in enumerate(events)}
-        frames: dict[Subscriber, list[str]] = {s: [] for s in subscribers}
-        for index, event in enumerate(events):
-            full: str | None = None
-            for subscriber, kind in hears[event.task_id].items():
+            told.append(
+                (
+                    audience(task_events, current=current, recorded=recorded),
+                    "".join(map(task_frame, task_events)),
+                    sse("remove", {"task_id": task_id}),
+                )
+            )
+        for index, subscriber in enumerate(subscribers, start=1):
+            texts = []
+            for heard, full, removal in told:
+                kind = heard.hears(subscriber.user)
                 if kind == "task":
-                    full = full or task_frame(event)
-                    frames[subscriber].append(full)
-                elif kind == "remove" and last_of[event.task_id] == index:
-                    frames[subscriber].append(sse("remove", {"task_id": event.task_id}))
-        for subscriber, texts in frames.items():
+                    texts.append(full)
+                elif kind == "remove":
+                    texts.append(removal)
             if texts:
                 subscriber.send("".join(texts))
+            if index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a big batch to many streams must not stall the loop
 
     async def _current(self, task_id: str) -> Task | None:
         try:
