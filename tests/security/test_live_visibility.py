@@ -154,6 +154,22 @@ def test_a_task_claimed_by_someone_else_leaves_as_a_bare_removal(server: LiveSer
     assert text.count(taken) == 1 and '"to_user": "a1"' not in text
 
 
+def test_a_task_given_to_someone_else_leaves_its_holders_list_as_a_bare_removal(
+    server: LiveServer,
+) -> None:
+    add_people(server)
+    mgr = server.login("mgr")
+    with EventStream(server.login("mgr")) as manager:
+        held = new_task(server, "held-by-a1")
+        claim(server.login("a1"), held)
+        manager.until(about(held, "claim"))
+    with EventStream(server.login("a1")) as a1:
+        assign(mgr, held, user="b1")
+        assert a1.until(about(held))[-1] == StreamEvent("remove", {"task_id": held})
+        settle(server, a1, name="control-5")
+    assert '"to_user": "b1"' not in a1.text()
+
+
 def test_the_nsq_feed_filters_the_same_way(nsq_server: LiveServer) -> None:
     server = nsq_server
     add_people(server)
