@@ -792,6 +792,8 @@ def test_admins_create_change_and_disable_users(server: LiveServer) -> None:
     changed = adm.patch("/api/v1/users/neo", json={"role": "checker", "group": "g2"})
     assert changed.status_code == 200, changed.text
     assert (changed.json()["role"], changed.json()["group"]) == ("checker", "g2")
+    assert_error(neo.get("/api/v1/me"), 401, 1004)  # what neo may see changed: signed out
+    neo = server.login("neo")
     assert neo.get("/api/v1/me").json()["role"] == "checker"
 
     disabled = adm.patch("/api/v1/users/neo", json={"disabled": True})

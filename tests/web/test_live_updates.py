@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.servers import Nsqd
-from tests.support import LiveServer, task_body
+from tests.support import PASSWORD, LiveServer, task_body, task_id_of
 from tests.web.browsing import LIVE_DEADLINE_MS, add_user, open_route, sign_in, task_row
 
 
@@ -58,3 +58,20 @@ def test_the_indicator_shows_a_dropped_stream_and_recovers(
     expect(indicator).to_have_attribute("data-state", "open")
     server.publish("taskRegister", [task_body("20240612_after_reconnect")])
     assert_arrived_live(page, "20240612_after_reconnect")
+
+
+def test_a_task_claimed_by_someone_else_leaves_the_list_live(
+    server: LiveServer, context: BrowserContext, page: Page
+) -> None:
+    watch_available(server, context, page)
+    server.publish("taskRegister", [task_body("20240612_taken_live")])
+    assert_arrived_live(page, "20240612_taken_live")
+    add_user(server, "other")
+    other = server.client()
+    assert other.post("/api/v1/login", json={"username": "other", "password": PASSWORD}).is_success
+    claimed = other.post(f"/api/v1/tasks/{task_id_of(task_body('20240612_taken_live'))}/claim")
+    assert claimed.status_code == 200, claimed.text
+    # The watcher hears only `event: remove` with the id: the row goes without a reload.
+    expect(task_row(page, "20240612_taken_live")).to_have_count(0, timeout=LIVE_DEADLINE_MS)
+    expect(page.get_by_text("暂无可领取任务")).to_be_visible()
+    assert page.evaluate("window.__loaded") is True

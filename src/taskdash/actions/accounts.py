@@ -202,6 +202,40 @@ async def authenticate(*, store: Store, token: str | None) -> User:
     return user
 
 
+async def session_still_valid(*, store: Store, token: str | None, user: User) -> bool:
+    """Whether `token` still signs in `user` with the same role, group and state (a stream that
+    was opened for them may go on showing what they could see then)."""
+    try:
+        now_user = await authenticate(store=store, token=token)
+    except NotLoggedIn:
+        return False
+    return (now_user.name, now_user.role, now_user.group, now_user.disabled) == (
+        user.name,
+        user.role,
+        user.group,
+        user.disabled,
+    )
+
+
+async def change_access(
+    *,
+    store: Store,
+    name: str,
+    role: Role | None = None,
+    group: str | None = None,
+    disabled: bool | None = None,
+) -> User:
+    """Set a user's role, group or state; a new role or group ends their sessions (what they
+    may see changed), as disabling does."""
+    before = await store.accounts.get_user(name)
+    user = await store.accounts.update_user(
+        name, role=None if role is None else int(role), group=group, disabled=disabled
+    )
+    if before is not None and (before.role, before.group) != (user.role, user.group):
+        await store.accounts.delete_user_sessions(name)
+    return user
+
+
 async def change_password(*, store: Store, name: str, password: str) -> User:
     user = await store.accounts.update_user(name, password_hash=await hash_password(password))
     await store.accounts.delete_user_sessions(user.name)

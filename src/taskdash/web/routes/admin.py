@@ -70,9 +70,10 @@ async def update_user(name: str, body: UserPatch, user: UserDep, store: StoreDep
         await accounts.change_password(store=store, name=name, password=body.password)
     if body.disabled:
         await accounts.disable_user(store=store, name=name)
-    updated = await store.accounts.update_user(
-        name,
-        role=int(Role.parse(body.role)) if body.role else None,
+    updated = await accounts.change_access(
+        store=store,
+        name=name,
+        role=Role.parse(body.role) if body.role else None,
         group=body.group,
         disabled=body.disabled,
     )

@@ -1,37 +1,52 @@
-"""`GET /api/v1/events`: server-sent events for live lists."""
+"""`GET /api/v1/events`: server-sent events for live lists, filtered by what the user may see."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
+import time
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from taskdash.web.deps import UserDep
+from taskdash.actions import accounts
+from taskdash.web.deps import SESSION_COOKIE, StoreDep, UserDep
 from taskdash.web.live import LiveFeed
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
 KEEPALIVE_S = 15.0
 DISCONNECT_CHECK_S = 1.0
+# The session is checked again this often: a stream outlives its session by at most this (plus
+# one wait), well inside the 10 s a logout, disable or role change must take to end it.
+SESSION_CHECK_S = 3.0
 
 
 @router.get("/events", response_class=StreamingResponse)
-async def events(request: Request, user: UserDep) -> StreamingResponse:
-    """`event: task` (a task history entry) and `event: service` (health changes), as they
-    happen; a comment every 15 s keeps proxies from closing the stream."""
+async def events(request: Request, user: UserDep, store: StoreDep) -> StreamingResponse:
+    """`event: task` (a history entry of a task the caller may see), `event: remove` (`{"task_id"}`
+    of a task that left the caller's lists) and `event: service` (health changes), as they
+    happen; a comment every 15 s keeps proxies from closing the stream. The stream ends when
+    its session does (logout, expiry, disable, new password, new role or group)."""
     feed: LiveFeed = request.app.state.live_feed
-    queue = feed.subscribe()
+    token = request.cookies.get(SESSION_COOKIE)
+    subscriber = feed.subscribe(user)
 
     async def stream() -> AsyncIterator[str]:
         try:
             yield "retry: 2000\n: connected\n\n"
             quiet_s = 0.0
+            check_at = time.monotonic() + SESSION_CHECK_S
             while not await request.is_disconnected():
+                if time.monotonic() >= check_at:
+                    if not await session_ok():
+                        return
+                    check_at = time.monotonic() + SESSION_CHECK_S
                 try:
-                    kind, payload = await asyncio.wait_for(queue.get(), DISCONNECT_CHECK_S)
+                    text = await asyncio.wait_for(subscriber.queue.get(), DISCONNECT_CHECK_S)
                 except TimeoutError:
                     quiet_s += DISCONNECT_CHECK_S
                     if quiet_s >= KEEPALIVE_S:
@@ -39,10 +54,17 @@ async def events(request: Request, user: UserDep) -> StreamingResponse:
                         yield ": keepalive\n\n"
                     continue
                 quiet_s = 0.0
-                data = json.dumps(payload, ensure_ascii=False)
-                yield f"event: {kind}\ndata: {data}\n\n"
+                yield text
         finally:
-            feed.unsubscribe(queue)
+            feed.unsubscribe(subscriber)
+
+    async def session_ok() -> bool:
+        try:
+            return await accounts.session_still_valid(store=store, token=token, user=user)
+        except Exception as exc:
+            # Cannot tell (store down): end it rather than go on unchecked; the client reconnects.
+            logger.warning("live stream: session check failed: %s", exc)
+            return False
 
     return StreamingResponse(
         stream(),

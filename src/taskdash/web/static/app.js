@@ -263,6 +263,8 @@ function startLive() {
   state.live?.stop();
   state.live = new LiveStream({
     task: (payload) => state.page?.onTask?.(payload),
+    // A task that left the caller's lists: only its id, nothing else.
+    remove: (payload) => state.page?.onRemove?.(payload),
     service: (payload) => state.page?.onService?.(payload),
     state: updateLiveIndicator,
     reopened: () => state.page?.onReconnect?.(),

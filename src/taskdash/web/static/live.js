@@ -3,7 +3,10 @@
 const RETRY_AFTER_CLOSE_MS = 3000;
 
 export class LiveStream {
-  /** handlers: {task(payload), service(payload), state("connecting"|"open"|"down"), reopened()} */
+  /**
+   * handlers: {task(payload), remove({task_id}), service(payload),
+   * state("connecting"|"open"|"down"), reopened(), closed()}
+   */
   constructor(handlers) {
     this.handlers = handlers;
     this.source = null;
@@ -31,7 +34,7 @@ export class LiveStream {
         this.retryTimer = setTimeout(() => this.handlers.closed?.(), RETRY_AFTER_CLOSE_MS);
       }
     });
-    for (const kind of ["task", "service"]) {
+    for (const kind of ["task", "remove", "service"]) {
       source.addEventListener(kind, (event) => {
         let payload = {};
         try {

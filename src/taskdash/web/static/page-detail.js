@@ -247,6 +247,10 @@ class DetailPage {
     if (event.task_id === this.id) this.load();
   }
 
+  onRemove(event) {
+    if (event.task_id === this.id) this.load();
+  }
+
   onReconnect() {
     this.load();
   }

@@ -174,6 +174,10 @@ class ServicesPage {
     this.refreshSoon();
   }
 
+  onRemove() {
+    this.refreshSoon();
+  }
+
   onReconnect() {
     this.load();
   }

@@ -353,6 +353,12 @@ class TaskListPage {
     this.refreshSoon();
   }
 
+  /** A task left this user's lists: drop its row now, then re-read the page (fill, counts). */
+  onRemove({ task_id: id }) {
+    if (this.list.drop(id)) this.renderSelection();
+    this.refreshSoon();
+  }
+
   onReconnect() {
     this.list.refresh();
   }

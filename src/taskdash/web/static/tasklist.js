@@ -219,6 +219,17 @@ export class TaskList {
     }
   }
 
+  /** Take one task's row out at once (it left the list); false when it was not shown. */
+  drop(id) {
+    if (!this.items.some((task) => task.ID === id)) return false;
+    this.items = this.items.filter((task) => task.ID !== id);
+    this.selected.delete(id);
+    if (this.focusId === id) this.focusId = null;
+    this.renderRows(new Set());
+    this.showStatus(this.items.length ? "ok" : "empty");
+    return true;
+  }
+
   finishBusy() {
     this.busy = false;
     if (this.pendingRefresh) {
