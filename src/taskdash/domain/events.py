@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.models import derive_task_id, normalise_service_url, url_origin
+from taskdash.domain.task_ids import check_given_task_id
 
 TopicKind = Literal["serviceRegister", "taskRegister", "updateStatus", "heartBeat"]
 
@@ -262,6 +263,8 @@ def task_message_from_fields(fields: dict[str, list[Any]], *, with_reserved: boo
     task_id = _require(_string(fields, "TaskID", max_chars=MAX_ID_CHARS), "TaskID")
     task_type = _require(_string(fields, "TaskType", max_chars=MAX_ID_CHARS), "TaskType")
     given_id = _string(fields, "ID", max_chars=MAX_ID_CHARS)
+    if given_id:
+        check_given_task_id(given_id, field="ID")
     url = _carried_string(fields, "URL", max_chars=MAX_URL_CHARS)
     return TaskMessage(
         id=given_id or derive_task_id(project_id, instance_id, task_id, task_type),
