@@ -8,17 +8,20 @@ allowed are claimed, released and opened through REST and in the browser.
 
 from __future__ import annotations
 
+import shutil
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.support import LiveServer, ThreadedApp, task_body, wait_until
-from tests.web.browsing import add_user, open_route, sign_in, task_row
-from tests.web.conftest import browser, console, context, open_context, page  # noqa: F401
+from tests.web.browsing import CHROMIUM_ARGS, add_user, open_route, sign_in, task_row
+from tests.web.conftest import console, context, open_context, page  # noqa: F401
 
 REFUSED = {
     "a/b": "'/' (U+002F SOLIDUS) at character 2",
@@ -35,6 +38,21 @@ REFUSED = {
     ".": "'.' cannot be a task ID",
 }
 ALLOWED = ["a+b", "x&y=1;z:2", "任务-0001", "🎉👩\u200d💻", "x..y", ".hidden", "~!$'()*,@"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for this module only: Playwright's loop must not outlive it, since the tests
+    after it run asyncio.run on this thread."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("install chromium: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def path_of(task_id: str) -> str:

@@ -109,7 +109,8 @@ def _merge_fields(task: Task, msg: TaskMessage, *, ts_ns: int) -> bool:
             setattr(task, name, carried[name])
             setattr(task, ts_name, ts_ns)
             changed = True
-    task.origin = url_origin(task.url)
+            if name == "url":
+                task.origin = url_origin(task.url)
     return changed
 
 
