@@ -143,7 +143,7 @@ def test_keys_fold_like_go() -> None:
         b'{"ProjectID":"p1","InstanceID":"i1","TaskType":"satEdit",'
         b'"\\u017ftatus":"s","Tas\\u212aID":"k","EditInf\\u00f6":"x"}'
     )
-    assert (msg.status, msg.task_id, msg.edit_info) == ("s", "k", "")
+    assert (msg.status, msg.task_id, msg.edit_info) == ("s", "k", None)
 
 
 def test_ligature_keys_do_not_match() -> None:
@@ -209,12 +209,27 @@ def test_huge_integer_in_unknown_key_is_ignored() -> None:
     assert msg.task_id == "0001"
 
 
-def test_null_leaves_fields_empty() -> None:
+def test_null_is_like_a_missing_key() -> None:
     msg = parse_task_message(
         raw_task('"ID":null,"Status":null,"URL":null,"EditInfo":null,"CreateTime":null')
     )
-    assert (msg.status, msg.url, msg.edit_info, msg.create_time) == ("", "", "", 0)
+    assert (msg.status, msg.url, msg.edit_info, msg.create_time) == ("", None, None, None)
     assert msg.id == derive_task_id("p1", "i1", "0001", "satEdit")
+
+
+def test_missing_optional_keys_are_told_apart_from_empty_ones() -> None:
+    missing = parse_task_message(
+        b'{"ProjectID":"p1","InstanceID":"i1","TaskID":"0001","TaskType":"satEdit"}'
+    )
+    assert (missing.url, missing.edit_info, missing.create_time) == (None, None, None)
+    empty = parse_task_message(raw_task('"URL":"","EditInfo":"","CreateTime":0'))
+    assert (empty.url, empty.edit_info, empty.create_time) == ("", "", 0)
+
+
+def test_metadata_record_without_reserved_does_not_carry_it() -> None:
+    assert parse_metadata_record(decode_object(encode(task_fields()))).reserved is None
+    record = parse_metadata_record(decode_object(encode({**task_fields(), "Reserved": ""})))
+    assert record.reserved == ""
 
 
 @pytest.mark.parametrize("key", ["ProjectID", "TaskType"])

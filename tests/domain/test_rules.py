@@ -295,6 +295,64 @@ def test_metadata_reserved_is_kept_by_task_messages() -> None:
     assert after is not None and after.reserved == "from metadata"
 
 
+# --- messages that leave out optional keys ------------------------------------------------
+
+BARE = {"url": None, "edit_info": None, "create_time": None}
+
+
+@pytest.mark.parametrize("kind", ["register", "update", "metadata"])
+def test_a_message_without_optional_keys_blanks_nothing(kind: rules.MessageKind) -> None:
+    task = stored_task(edit_info="box", reserved="r")
+    after = apply_all([(kind, message(status="编辑中", **BARE), T0 + 10)], task)
+    assert after is not None
+    assert (after.url, after.edit_info, after.time, after.reserved, after.origin) == (
+        task.url,
+        "box",
+        task.time,
+        "r",
+        SERVICE_URL,
+    )
+
+
+def test_an_explicit_empty_value_does_blank() -> None:
+    after = apply_all(
+        [("update", message(url="", edit_info="", create_time=0), T0 + 10)],
+        stored_task(edit_info="box"),
+    )
+    assert after is not None
+    assert (after.url, after.edit_info, after.time, after.origin) == ("", "", 0, "")
+    assert (after.url_ts, after.edit_info_ts, after.time_ts) == (T0 + 10,) * 3
+
+
+def test_a_task_created_without_optional_keys_takes_them_from_an_older_message() -> None:
+    # In publish order the older message created the task with its URL; the newer kept it.
+    older: Step = ("register", message(edit_info="box"), T0)
+    newer: Step = ("update", message(status="编辑中", **BARE), T0 + 10)
+    expected = state(apply_all([older, newer]))
+    assert (expected["url"], expected["edit_info"]) == (f"{SERVICE_URL}/edit/0001", "box")
+    assert state(apply_all([newer, older])) == expected
+
+
+def test_each_optional_field_follows_the_newest_message_carrying_it() -> None:
+    steps: list[Step] = [
+        ("register", message(url=f"{SERVICE_URL}/1", edit_info="e1", create_time=1), T0),
+        ("update", message(status="a", url=f"{OTHER_URL}/2", edit_info=None), T0 + 1),
+        ("update", message(status="b", url=None, edit_info="e3", create_time=None), T0 + 2),
+        ("register", message(url=None, edit_info=None, create_time=4), T0 + 3),
+        ("metadata", message(status="c", **BARE, reserved="r5"), T0 + 4),
+        ("update", message(status="d", **BARE), T0 + 5),
+    ]
+    expected = state(apply_all(steps))
+    assert (expected["url"], expected["edit_info"], expected["time"]) == (
+        f"{OTHER_URL}/2",
+        "e3",
+        4,
+    )
+    assert (expected["reserved"], expected["origin"], expected["status"]) == ("r5", OTHER_URL, "d")
+    for order in itertools.permutations(steps):
+        assert state(apply_all(list(order))) == expected
+
+
 # --- idempotence --------------------------------------------------------------------------
 
 

@@ -1,5 +1,8 @@
 """Acceptance property (SPEC §3): any arrival order of the same task messages, duplicates
-included, ends in the state of applying them once each in publish order."""
+included, ends in the state of applying them once each in publish order.
+
+Messages may leave out (or send null for) the optional keys URL, EditInfo, CreateTime and, for
+metadata records, Reserved: a key left out never blanks the stored value."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskdash.domain.events import parse_task_message
+from taskdash.domain.events import decode_object, parse_metadata_record, parse_task_message
 from taskdash.domain.models import UNCLAIMED, Task, TaskQuery, derive_task_id
 from taskdash.domain.ports import TaskMessageEnvelope
 from taskdash.store import open_store
@@ -27,6 +30,12 @@ IDENTITIES = (
 STATUSES = ("", UNCLAIMED, "编辑中", "待审核", "已完成")
 URLS = ("", "http://127.0.0.1:18081/edit/1", "http://127.0.0.1:18082/edit/2")
 EDIT_INFOS = ("", "box 1", "框 2")
+RESERVEDS = ("", "r1", "保留")
+KINDS = ("register", "update", "metadata")
+# How an optional key appears in a body: with a value, left out, or null (Go: left as it is).
+PRESENCE = ("value", "value", "missing", "null")
+# Body key -> (Task field, the stored value when no message carried the key).
+OPTIONAL_KEYS = {"URL": ("url", ""), "EditInfo": ("edit_info", ""), "CreateTime": ("time", 0)}
 BASE_TS_NS = 1_600_000_000 * 10**9
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -59,20 +68,29 @@ def publications(draw: st.DrawFn) -> list[Published]:
         project, instance, task_id, task_type = IDENTITIES[identity]
         status = draw(st.sampled_from(STATUSES))
         given_id = draw(st.booleans())
-        body = {
+        kind = draw(st.sampled_from(KINDS))
+        body: dict[str, Any] = {
             "ID": derive_task_id(project, instance, task_id, task_type) if given_id else "",
             "ProjectID": project,
             "InstanceID": instance,
             "TaskID": task_id,
             "Status": status,
             "TaskType": task_type,
-            "URL": draw(st.sampled_from(URLS)),
-            "EditInfo": draw(st.sampled_from(EDIT_INFOS)),
-            "CreateTime": draw(st.integers(min_value=1_590_000_000, max_value=1_590_000_003)),
         }
+        values: dict[str, st.SearchStrategy[Any]] = {
+            "URL": st.sampled_from(URLS),
+            "EditInfo": st.sampled_from(EDIT_INFOS),
+            "CreateTime": st.integers(min_value=1_590_000_000, max_value=1_590_000_003),
+        }
+        if kind == "metadata":
+            values["Reserved"] = st.sampled_from(RESERVEDS)
+        for key, strategy in values.items():
+            presence = draw(st.sampled_from(PRESENCE))
+            if presence != "missing":
+                body[key] = draw(strategy) if presence == "value" else None
         messages.append(
             Published(
-                kind=draw(st.sampled_from(("register", "update"))),
+                kind=kind,
                 body=json.dumps(body, ensure_ascii=False).encode(),
                 ts_ns=BASE_TS_NS + offset,
                 identity=identity,
@@ -91,9 +109,13 @@ def with_duplicates(draw: st.DrawFn) -> tuple[list[Published], list[Published]]:
 
 
 def envelope(message: Published) -> TaskMessageEnvelope:
+    if message.kind == "metadata":
+        parsed = parse_metadata_record(decode_object(message.body))
+    else:
+        parsed = parse_task_message(message.body)
     return TaskMessageEnvelope(
-        kind="register" if message.kind == "register" else "update",
-        message=parse_task_message(message.body),
+        kind=message.kind,  # type: ignore[arg-type]
+        message=parsed,
         ts_ns=message.ts_ns,
     )
 
@@ -147,7 +169,7 @@ def expected_statuses(messages: Sequence[Published]) -> dict[str, str]:
     for message in sorted(messages, key=lambda m: m.ts_ns):
         task_id = derive_task_id(*IDENTITIES[message.identity])
         status = message.status or UNCLAIMED
-        if message.kind == "update":
+        if message.kind != "register":  # no task has a user, so metadata is an update
             statuses[task_id] = status
             updated.add(task_id)
         elif task_id not in statuses:
@@ -163,17 +185,18 @@ def check_publish_order_result(
         expected_statuses(messages)
     )
     for task_id, task in reference.items():
-        newest = max(
-            (m for m in messages if derive_task_id(*IDENTITIES[m.identity]) == task_id),
-            key=lambda m: m.ts_ns,
-        )
-        body = json.loads(newest.body)
-        assert (task["url"], task["edit_info"], task["time"], task["fields_ts"]) == (
-            body["URL"],
-            body["EditInfo"],
-            body["CreateTime"],
-            newest.ts_ns,
-        )
+        bodies = [
+            (m.ts_ns, json.loads(m.body))
+            for m in sorted(messages, key=lambda m: m.ts_ns)
+            if derive_task_id(*IDENTITIES[m.identity]) == task_id
+        ]
+        assert task["fields_ts"] == bodies[-1][0]
+        for key, (name, default) in {**OPTIONAL_KEYS, "Reserved": ("reserved", "")}.items():
+            carried = [(ts, body[key]) for ts, body in bodies if body.get(key) is not None]
+            # The newest message carrying the key set it; one that left it out blanked nothing.
+            set_at, value = carried[-1] if carried else (0, default)
+            assert task[name] == value
+            assert task[f"{name}_ts"] == set_at
         assert (task["user"], task["checker"], task["group"]) == ("", "", "")
 
 

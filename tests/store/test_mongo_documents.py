@@ -86,7 +86,8 @@ async def test_a_task_is_stored_under_the_seeds_bson_names(
     doc = raw.tasks.find_one({"_id": task_id})
     assert doc is not None
     bookkeeping = {"edit_info", "claimed_at", "updated_at", "status_ts", "status_src"}
-    assert set(doc) == SEED_TASK_KEYS | bookkeeping | {"fields_ts", "rev", "origin"}
+    field_times = {"fields_ts", "url_ts", "edit_info_ts", "time_ts", "reserved_ts"}
+    assert set(doc) == SEED_TASK_KEYS | bookkeeping | field_times | {"rev", "origin"}
     assert {key: doc[key] for key in SEED_TASK_KEYS} == {
         "_id": task_id,
         "project_id": "p1",
@@ -128,6 +129,29 @@ async def test_a_claim_and_an_update_are_visible_in_the_raw_document(
     ]
     assert [e["_id"] for e in events] == [1, 2, 3]  # the seq, from the counters collection
     assert raw.counters.find_one({"_id": "task_events"}) == {"_id": "task_events", "value": 3}
+
+
+async def test_a_document_from_before_field_times_reads_as_of_fields_ts(
+    store: Store, raw: Database[dict[str, Any]]
+) -> None:
+    task_id = await apply(store, seed_task_body(EditInfo="box"))
+    raw.tasks.update_one(
+        {"_id": task_id},
+        {"$unset": {"url_ts": "", "edit_info_ts": "", "time_ts": "", "reserved_ts": ""}},
+    )
+    task = await store.tasks.get(task_id)
+    assert task is not None
+    assert {task.url_ts, task.edit_info_ts, task.time_ts, task.reserved_ts} == {task.fields_ts}
+    bare = b'{"ProjectID":"p1","InstanceID":"i1","TaskID":"t1","TaskType":"satEdit","Status":"x"}'
+    await apply(store, bare, kind="update")
+    doc = raw.tasks.find_one({"_id": task_id})
+    assert doc is not None
+    assert (doc["url"], doc["edit_info"], doc["status"]) == (
+        f"{SERVICE_URL}/edit?id=t1",
+        "box",
+        "x",
+    )
+    assert doc["url_ts"] == task.fields_ts < doc["fields_ts"]
 
 
 async def test_services_and_heartbeats_are_stored_by_url(

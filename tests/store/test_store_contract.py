@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ from taskdash.domain.models import (
 )
 from taskdash.domain.ports import ClaimRules, Store, TaskMessageEnvelope
 from taskdash.store import open_store
-from taskdash.store.sqlite.schema import SCHEMA_VERSION
+from taskdash.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 from taskdash.store.sqlite.tasks import build_list_sql
 
 
@@ -207,6 +208,51 @@ async def test_an_update_published_before_a_claim_cannot_undo_it(store: Store) -
     assert task is not None and (task.user, task.status) == ("a", CLAIMED)
 
 
+async def test_a_message_leaving_out_optional_keys_blanks_nothing(store: Store) -> None:
+    full = replace(message(1, url="http://127.0.0.1:18081/edit/1"), edit_info="box")
+    bare = replace(message(1, status="编辑中"), url=None, edit_info=None, create_time=None)
+    t0 = time.time_ns()
+    # The newer bare update arrives first; the older full register must still set the fields.
+    for env in (
+        TaskMessageEnvelope(kind="update", message=bare, ts_ns=t0 + 10),
+        TaskMessageEnvelope(kind="register", message=full, ts_ns=t0),
+    ):
+        await store.tasks.apply_messages([env], now=time.time())
+    task = await store.tasks.get("task-00001")
+    assert task is not None
+    assert (task.url, task.edit_info, task.time, task.status) == (
+        "http://127.0.0.1:18081/edit/1",
+        "box",
+        full.create_time,
+        "编辑中",
+    )
+    assert (task.url_ts, task.edit_info_ts, task.time_ts, task.fields_ts) == (t0, t0, t0, t0 + 10)
+    emptied = replace(bare, url="", edit_info="", create_time=0)
+    await store.tasks.apply_messages(
+        [TaskMessageEnvelope(kind="update", message=emptied, ts_ns=t0 + 20)], now=time.time()
+    )
+    task = await store.tasks.get("task-00001")
+    assert task is not None
+    assert (task.url, task.edit_info, task.time, task.origin) == ("", "", 0, "")
+
+
+async def test_a_metadata_record_leaving_out_keys_keeps_the_stored_ones(store: Store) -> None:
+    full = replace(message(1), reserved="r1")
+    bare = replace(message(1, status="编辑中"), url=None, create_time=None, reserved=None)
+    await store.metadata.save([full], service="http://127.0.0.1:18081", now=1.0)
+    await store.metadata.save([bare], service="http://127.0.0.1:18081", now=2.0)
+    await store.metadata.save([replace(bare, id="task-00002")], service="s", now=3.0)
+    records = [
+        r
+        async for page in store.contents.task_metadata.pages(size=10, in_key_order=True)
+        for r in page
+    ]
+    assert [(r.id, r.url, r.time, r.reserved, r.status) for r in records] == [
+        ("task-00001", full.url, full.create_time, "r1", "编辑中"),
+        ("task-00002", "", 0, "", "编辑中"),
+    ]
+
+
 async def test_list_pages_by_cursor_without_repeats(store: Store) -> None:
     await ingest(store, *(message(i, created=1000 + i // 3) for i in range(25)))
     seen: list[str] = []
@@ -327,6 +373,31 @@ def test_every_list_query_is_served_by_an_index(tmp_path: Path, query: TaskQuery
 async def _open_and_close(path: Path) -> None:
     store = await open_store(f"sqlite:///{path}")
     await store.aclose()
+
+
+def test_migration_keeps_each_stored_field_as_of_the_newest_message(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    with sqlite3.connect(path) as conn:
+        for migration in MIGRATIONS[:2]:
+            conn.executescript(migration)
+        conn.execute(
+            "INSERT INTO tasks (_id, project_id, instance_id, task_id, type, url, status,"
+            " updated_at, status_ts, status_src, fields_ts, rev)"
+            " VALUES ('t1', 'p', 'i', 't', 'k', 'http://h/x', '待领取', 1, 5, 0, 7, 1)"
+        )
+        conn.execute("PRAGMA user_version=2")
+    conn.close()
+
+    async def read() -> Any:
+        store = await open_store(f"sqlite:///{path}")
+        try:
+            return await store.tasks.get("t1")
+        finally:
+            await store.aclose()
+
+    task = asyncio.run(read())
+    assert (task.url, task.fields_ts) == ("http://h/x", 7)
+    assert (task.url_ts, task.edit_info_ts, task.time_ts, task.reserved_ts) == (7, 7, 7, 7)
 
 
 def test_schema_version_is_recorded_and_a_newer_one_refused(tmp_path: Path) -> None:

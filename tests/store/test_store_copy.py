@@ -59,8 +59,10 @@ async def fill(store: Store, count: int) -> None:
         await store.tasks.apply_messages(
             envelopes("register", batch, 1_000 * start), now=T0 + start / 1000
         )
+    # Updates that leave out URL and EditInfo: those keep the register's publish time.
     updates = [
-        replace(register(n), status="编辑中" if n % 2 else "已完成") for n in range(0, count, 7)
+        replace(register(n), status="编辑中" if n % 2 else "已完成", url=None, edit_info=None)
+        for n in range(0, count, 7)
     ]
     for start in range(0, len(updates), LOAD_BATCH):
         await store.tasks.apply_messages(
@@ -178,6 +180,7 @@ def test_100k_tasks_round_trip_sqlite_mongodb_sqlite(tmp_path: Path, mongo_url: 
     print(f"\nloaded {TASKS} tasks into SQLite: {time.perf_counter() - started:.1f} s")
     original = opened(first, contents)
     assert len(original["tasks"]) == TASKS
+    assert any(task.url_ts < task.fields_ts for task in original["tasks"])
     assert sum(1 for e in original["task_events"] if e.action == "create") == TASKS
 
     to_mongo = copy(first, mongo_url)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.models import derive_task_id, normalise_service_url, url_origin
+from taskdash.domain.task_ids import check_given_task_id
 
 TopicKind = Literal["serviceRegister", "taskRegister", "updateStatus", "heartBeat"]
 
@@ -31,7 +32,11 @@ class ServiceRegistration:
 
 @dataclass(frozen=True, slots=True)
 class TaskMessage:
-    """taskRegister / updateStatus body (and a metadata record, which also carries Reserved)."""
+    """taskRegister / updateStatus body (and a metadata record, which also carries Reserved).
+
+    An optional field is None when the message does not carry its key (or carries null):
+    such a message leaves the stored value as it is.
+    """
 
     id: str
     project_id: str
@@ -39,9 +44,9 @@ class TaskMessage:
     task_id: str
     status: str
     task_type: str
-    url: str
-    edit_info: str
-    create_time: int
+    url: str | None = None
+    edit_info: str | None = None
+    create_time: int | None = None
     reserved: str | None = None
 
 
@@ -162,12 +167,18 @@ def match_fields(obj: JsonObject, names: tuple[str, ...]) -> dict[str, list[Any]
 
 
 def _string(fields: dict[str, list[Any]], name: str, *, max_chars: int) -> str:
+    value = _carried_string(fields, name, max_chars=max_chars)
+    return "" if value is None else value
+
+
+def _carried_string(fields: dict[str, list[Any]], name: str, *, max_chars: int) -> str | None:
+    """The field's string, or None when the message does not carry it."""
     values = fields.get(name, [])
     for value in values:
         if isinstance(value, _HugeInt) or not isinstance(value, str):
             raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as a string")
     if not values:
-        return ""
+        return None
     value = values[-1]
     if len(value) > max_chars:
         raise InvalidMessage(f"field {name}: {len(value)} characters, more than {max_chars}")
@@ -184,6 +195,12 @@ def _without_lone_surrogates(value: str) -> str:
 
 
 def _int64(fields: dict[str, list[Any]], name: str) -> int:
+    value = _carried_int64(fields, name)
+    return 0 if value is None else value
+
+
+def _carried_int64(fields: dict[str, list[Any]], name: str) -> int | None:
+    """The field's int64, or None when the message does not carry it."""
     values = fields.get(name, [])
     for value in values:
         if isinstance(value, _HugeInt):
@@ -192,7 +209,7 @@ def _int64(fields: dict[str, list[Any]], name: str) -> int:
             raise InvalidMessage(f"field {name}: cannot use JSON {_json_kind(value)} as an int64")
         if not INT64_MIN <= value <= INT64_MAX:
             raise InvalidMessage(f"field {name}: {value} overflows int64")
-    return values[-1] if values else 0
+    return values[-1] if values else None
 
 
 def _require(value: str, name: str) -> str:
@@ -246,6 +263,9 @@ def task_message_from_fields(fields: dict[str, list[Any]], *, with_reserved: boo
     task_id = _require(_string(fields, "TaskID", max_chars=MAX_ID_CHARS), "TaskID")
     task_type = _require(_string(fields, "TaskType", max_chars=MAX_ID_CHARS), "TaskType")
     given_id = _string(fields, "ID", max_chars=MAX_ID_CHARS)
+    if given_id:
+        check_given_task_id(given_id, field="ID")
+    url = _carried_string(fields, "URL", max_chars=MAX_URL_CHARS)
     return TaskMessage(
         id=given_id or derive_task_id(project_id, instance_id, task_id, task_type),
         project_id=project_id,
@@ -253,10 +273,12 @@ def task_message_from_fields(fields: dict[str, list[Any]], *, with_reserved: boo
         task_id=task_id,
         status=_string(fields, "Status", max_chars=MAX_ID_CHARS),
         task_type=task_type,
-        url=_http_url(_string(fields, "URL", max_chars=MAX_URL_CHARS), "URL", required=False),
-        edit_info=_string(fields, "EditInfo", max_chars=MAX_TEXT_CHARS),
-        create_time=_int64(fields, "CreateTime"),
-        reserved=_string(fields, "Reserved", max_chars=MAX_TEXT_CHARS) if with_reserved else None,
+        url=None if url is None else _http_url(url, "URL", required=False),
+        edit_info=_carried_string(fields, "EditInfo", max_chars=MAX_TEXT_CHARS),
+        create_time=_carried_int64(fields, "CreateTime"),
+        reserved=(
+            _carried_string(fields, "Reserved", max_chars=MAX_TEXT_CHARS) if with_reserved else None
+        ),
     )
 
 

@@ -111,6 +111,11 @@ class Task:
     status_src: StatusSource = StatusSource.REGISTER
     fields_ts: int = 0
     rev: int = 0
+    # Publish time (ns) of the message that last set each optional service-owned field.
+    url_ts: int = 0
+    edit_info_ts: int = 0
+    time_ts: int = 0
+    reserved_ts: int = 0
 
     def to_compat(self) -> dict[str, str | int]:
         """The seed's 12-key JSON shape."""

@@ -2,7 +2,9 @@
 
 Merging is commutative and idempotent so that any arrival order of the same messages, with
 duplicates, ends in the state of applying them in publish order (SPEC §3):
-- service-owned fields follow the newest message (ties broken by content, so order never matters);
+- service-owned fields follow the newest message that carries them: a message that leaves out
+  an optional key (URL, EditInfo, CreateTime, Reserved) never blanks it, so each optional field
+  keeps the publish time of the message that set it (ties broken by content, never by arrival);
 - a status set by a taskRegister yields to any update; of several registers the oldest decides
   (in publish order it is the one that created the task);
 - an update's status applies only if newer than the one that set the stored status.
@@ -34,63 +36,83 @@ MessageKind = Literal["register", "update", "metadata"]
 AssignStrategy = Literal["round_robin", "least_loaded"]
 
 
-# The fields a task service owns (set by its messages), in Task's names.
-SERVICE_FIELDS = (
-    "project_id",
-    "instance_id",
-    "task_id",
-    "type",
-    "url",
-    "edit_info",
-    "time",
-    "reserved",
+# The fields a task service owns (set by its messages), in Task's names: those every message
+# carries follow the newest message; each optional one follows the newest message carrying it,
+# whose publish time is kept beside it.
+REQUIRED_FIELDS = ("project_id", "instance_id", "task_id", "type")
+OPTIONAL_FIELDS = (
+    ("url", "url_ts"),
+    ("edit_info", "edit_info_ts"),
+    ("time", "time_ts"),
+    ("reserved", "reserved_ts"),
 )
 
 
-def _message_values(msg: TaskMessage, *, reserved: str) -> tuple[str | int, ...]:
-    """A message's values of SERVICE_FIELDS; a message without Reserved keeps `reserved`."""
-    return (
-        msg.project_id,
-        msg.instance_id,
-        msg.task_id,
-        msg.task_type,
-        msg.url,
-        msg.edit_info,
-        msg.create_time,
-        reserved if msg.reserved is None else msg.reserved,
-    )
+def _required_values(msg: TaskMessage) -> tuple[str, ...]:
+    return (msg.project_id, msg.instance_id, msg.task_id, msg.task_type)
 
 
-def _task_values(task: Task) -> tuple[str | int, ...]:
-    return tuple(getattr(task, name) for name in SERVICE_FIELDS)
+def carried_values(msg: TaskMessage) -> dict[str, str | int]:
+    """The optional fields `msg` carries (a key it leaves out leaves the stored value)."""
+    values: dict[str, str | int | None] = {
+        "url": msg.url,
+        "edit_info": msg.edit_info,
+        "time": msg.create_time,
+        "reserved": msg.reserved,
+    }
+    return {name: value for name, value in values.items() if value is not None}
 
 
-def _tie_key(values: tuple[str | int, ...]) -> tuple[str, ...]:
+def _newer(ts_ns: int, value: object, *, stored_ts: int, stored: object) -> bool:
     # Equal timestamps are decided by content, so that arrival order never matters.
-    return tuple(str(value) for value in values)
+    return (ts_ns, str(value)) > (stored_ts, str(stored))
 
 
 def new_task_from_message(msg: TaskMessage, *, kind: MessageKind, ts_ns: int, now: float) -> Task:
     """The task a first message creates."""
-    status = msg.status or UNCLAIMED
-    return Task(
+    task = Task(
         id=msg.id,
         project_id=msg.project_id,
         instance_id=msg.instance_id,
         task_id=msg.task_id,
         type=msg.task_type,
-        url=msg.url,
-        status=status,
-        time=msg.create_time,
-        reserved=msg.reserved or "",
-        edit_info=msg.edit_info,
-        origin=url_origin(msg.url),
+        status=msg.status or UNCLAIMED,
         updated_at=now,
         status_ts=ts_ns,
         status_src=StatusSource.REGISTER if kind == "register" else StatusSource.UPDATE,
         fields_ts=ts_ns,
         rev=1,
     )
+    carried = carried_values(msg)
+    for name, ts_name in OPTIONAL_FIELDS:
+        if name in carried:
+            setattr(task, name, carried[name])
+            setattr(task, ts_name, ts_ns)
+    task.origin = url_origin(task.url)
+    return task
+
+
+def _merge_fields(task: Task, msg: TaskMessage, *, ts_ns: int) -> bool:
+    """Apply the service-owned fields `msg` carries where it is the newest; True if any moved."""
+    changed = False
+    required = _required_values(msg)
+    stored = tuple(getattr(task, name) for name in REQUIRED_FIELDS)
+    if _newer(ts_ns, required, stored_ts=task.fields_ts, stored=stored):
+        for name, value in zip(REQUIRED_FIELDS, required, strict=True):
+            setattr(task, name, value)
+        task.fields_ts = ts_ns
+        changed = True
+    carried = carried_values(msg)
+    for name, ts_name in OPTIONAL_FIELDS:
+        if name in carried and _newer(
+            ts_ns, carried[name], stored_ts=getattr(task, ts_name), stored=getattr(task, name)
+        ):
+            setattr(task, name, carried[name])
+            setattr(task, ts_name, ts_ns)
+            changed = True
+            if name == "url":
+                task.origin = url_origin(task.url)
+    return changed
 
 
 def merge_task_message(
@@ -100,15 +122,7 @@ def merge_task_message(
     if current is None:
         return new_task_from_message(msg, kind=kind, ts_ns=ts_ns, now=now)
     task = dataclasses.replace(current)
-    changed = False
-    new_values = _message_values(msg, reserved=current.reserved)
-    old_values = _task_values(current)
-    if (ts_ns, _tie_key(new_values)) > (current.fields_ts, _tie_key(old_values)):
-        for name, value in zip(SERVICE_FIELDS, new_values, strict=True):
-            setattr(task, name, value)
-        task.origin = url_origin(msg.url)
-        task.fields_ts = ts_ns
-        changed = True
+    changed = _merge_fields(task, msg, ts_ns=ts_ns)
     status = msg.status or UNCLAIMED
     if kind == "metadata" and status == UNCLAIMED and current.user:
         # The service has not seen TaskDash's claim yet; its 待领取 is older news.

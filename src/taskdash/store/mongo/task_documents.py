@@ -33,10 +33,16 @@ def task_to_document(task: Task) -> Document:
         "fields_ts": Int64(task.fields_ts),
         "rev": task.rev,
         "origin": task.origin,
+        "url_ts": Int64(task.url_ts),
+        "edit_info_ts": Int64(task.edit_info_ts),
+        "time_ts": Int64(task.time_ts),
+        "reserved_ts": Int64(task.reserved_ts),
     }
 
 
 def document_to_task(doc: Document) -> Task:
+    # A document written before fields were tracked one by one had them all as of fields_ts.
+    fields_ts = int(doc.get("fields_ts", 0))
     return Task(
         id=doc["_id"],
         project_id=doc["project_id"],
@@ -56,8 +62,12 @@ def document_to_task(doc: Document) -> Task:
         updated_at=float(doc.get("updated_at", 0.0)),
         status_ts=int(doc.get("status_ts", 0)),
         status_src=StatusSource(doc.get("status_src", StatusSource.REGISTER)),
-        fields_ts=int(doc.get("fields_ts", 0)),
+        fields_ts=fields_ts,
         rev=int(doc.get("rev", 0)),
+        url_ts=int(doc.get("url_ts", fields_ts)),
+        edit_info_ts=int(doc.get("edit_info_ts", fields_ts)),
+        time_ts=int(doc.get("time_ts", fields_ts)),
+        reserved_ts=int(doc.get("reserved_ts", fields_ts)),
     )
 
 

@@ -165,6 +165,15 @@ MIGRATIONS: tuple[str, ...] = (
     DELETE FROM login_failures;
     CREATE INDEX login_failures_window ON login_failures (window_start);
     """,
+    """
+    ALTER TABLE tasks ADD COLUMN url_ts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tasks ADD COLUMN edit_info_ts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tasks ADD COLUMN time_ts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tasks ADD COLUMN reserved_ts INTEGER NOT NULL DEFAULT 0;
+    -- Until now every message set every field, as of the newest message: fields_ts.
+    UPDATE tasks SET url_ts = fields_ts, edit_info_ts = fields_ts, time_ts = fields_ts,
+        reserved_ts = fields_ts
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

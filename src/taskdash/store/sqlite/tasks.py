@@ -47,6 +47,10 @@ COLUMNS = (
     "status_src",
     "fields_ts",
     "rev",
+    "url_ts",
+    "edit_info_ts",
+    "time_ts",
+    "reserved_ts",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks"
 _UPSERT = (
@@ -86,6 +90,10 @@ def task_to_row(task: Task) -> tuple[Any, ...]:
         int(task.status_src),
         task.fields_ts,
         task.rev,
+        task.url_ts,
+        task.edit_info_ts,
+        task.time_ts,
+        task.reserved_ts,
     )
 
 

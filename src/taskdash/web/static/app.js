@@ -29,13 +29,22 @@ const LIVE_RETRY_MS = 5000;
 
 const state = { me: null, page: null, route: null, live: null, liveState: "connecting" };
 
+/** A path segment decoded; one with a broken %-escape (typed by hand) stays as it is. */
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
   const [path, search = ""] = raw.split("?");
   const [name, ...rest] = path.split("/");
   return {
     name: ROUTES[name] ? name : name ? null : DEFAULT_ROUTE,
-    param: rest.map(decodeURIComponent).join("/"),
+    param: rest.map(decodeSegment).join("/"),
     query: Object.fromEntries(new URLSearchParams(search)),
   };
 }

@@ -121,6 +121,7 @@ const WORDS = {
     "empty.filtered": "没有符合筛选条件的任务 — 试试清除筛选",
     "empty.all": "还没有任务 — 任务服务发布任务后会自动出现",
     "error.load": "加载失败：{msg}。请检查网络后重试。",
+    "error.answer": "加载失败：{msg}",
     loadMore: "加载更多",
     shown: "已显示 {n} 条",
     shownAll: "共 {n} 条",
@@ -322,6 +323,7 @@ const WORDS = {
     "empty.filtered": "No tasks match these filters — try clearing them",
     "empty.all": "No tasks yet — they appear as soon as a task service publishes them",
     "error.load": "Could not load: {msg}. Check the connection and retry.",
+    "error.answer": "Could not load: {msg}",
     loadMore: "Load more",
     shown: "Showing {n}",
     shownAll: "{n} in all",
@@ -490,6 +492,11 @@ export function statusLabel(status) {
 
 export function statusKind(status) {
   return STATUS_KIND[status] || "neutral";
+}
+
+/** Why a load failed: the network only when no answer came (status 0), else the answer. */
+export function loadErrorText(error) {
+  return t(error.status ? "error.answer" : "error.load", { msg: errorText(error) });
 }
 
 /** The server's errmsg; in English followed by a gloss of its errid. */

@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { h, ageElement, exactTime, toast, whileBusy, safeHttpUrl, replace } from "./dom.js";
-import { t, errorText, statusLabel } from "./i18n.js";
+import { t, errorText, loadErrorText, statusLabel } from "./i18n.js";
 import { statusBadge, offlineBadge, openLink } from "./tasklist.js";
 import { UNCLAIMED, CLAIMED, isManager } from "./roles.js";
 
@@ -114,9 +114,10 @@ class DetailPage {
           h(
             "p",
             { class: "error-text" },
-            error.errid === 1006
+            // Any 404 is "no such task": a path no route matches names no task either.
+            error.errid === 1006 || error.status === 404
               ? t("detail.notFound")
-              : t("error.load", { msg: errorText(error) }),
+              : loadErrorText(error),
           ),
           h("button", { type: "button", class: "btn", onclick: () => this.load() }, t("retry")),
         ),
