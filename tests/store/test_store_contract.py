@@ -79,7 +79,12 @@ async def ingest(store: Store, *messages: TaskMessage, kind: str = "register") -
 
 
 def rules_for(
-    user: str, *, group: str = "", max_claims: int = 0, offline: tuple[str, ...] = ()
+    user: str,
+    *,
+    group: str = "",
+    max_claims: int = 0,
+    offline: tuple[str, ...] = (),
+    sees_all: bool = False,
 ) -> ClaimRules:
     return ClaimRules(
         user=user,
@@ -87,6 +92,7 @@ def rules_for(
         max_claims=max_claims,
         finished_statuses=("已完成",),
         offline_origins=offline,
+        sees_all=sees_all,
     )
 
 
@@ -160,8 +166,14 @@ async def test_claim_refusals(store: Store) -> None:
     await ingest(store, message(1), message(2, status="编辑中"), message(3), message(4))
     with pytest.raises(TaskNotFound):
         await store.tasks.claim(task_id="nope", rules=rules_for("a"), now=time.time())
-    with pytest.raises(TaskNotClaimable):
+    # A task no longer unclaimed was never in a's lists: it answers as a missing one, while a
+    # claimant who sees every task (a manager) is told why.
+    with pytest.raises(TaskNotFound):
         await store.tasks.claim(task_id="task-00002", rules=rules_for("a"), now=time.time())
+    with pytest.raises(TaskNotClaimable):
+        await store.tasks.claim(
+            task_id="task-00002", rules=rules_for("a", sees_all=True), now=time.time()
+        )
     with pytest.raises(TaskNotClaimable):
         await store.tasks.claim(
             task_id="task-00001",
