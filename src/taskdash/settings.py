@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     login_max_failures_per_user: int = Field(5, ge=1)
     login_max_failures_per_address: int = Field(20, ge=1)
     login_failure_window_s: float = Field(300.0, gt=0)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
 
     @field_validator("store_url")
     @classmethod
