@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 
 # Each entry moves the schema from version N to N+1; never edit one that has shipped.
@@ -151,13 +152,29 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE services ADD COLUMN metadata_next_at REAL NOT NULL DEFAULT 0;
     CREATE INDEX task_metadata_service ON task_metadata (service);
     """,
+    # Dead letters keep the start of the body with the whole body's size and SHA-256.
+    """
+    ALTER TABLE dead_letters ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE dead_letters ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+    UPDATE dead_letters SET
+        size = length(CAST(body AS BLOB)),
+        sha256 = taskdash_sha256(CAST(body AS BLOB)),
+        body = substr(CAST(body AS BLOB), 1, 65536),
+        reason = CASE WHEN length(reason) > 1024
+            THEN substr(reason, 1, 1023) || '…' ELSE reason END
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the database to SCHEMA_VERSION; refuses a database newer than this code."""
+    conn.create_function("taskdash_sha256", 1, _sha256_hex, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
