@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from taskdash.domain.models import DEFAULT_FINISHED_STATUSES
@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(20, ge=1)
     login_failure_window_s: float = Field(300.0, gt=0)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    metrics_token: SecretStr = SecretStr("")  # empty: /metrics is open
 
     @field_validator("store_url")
     @classmethod
