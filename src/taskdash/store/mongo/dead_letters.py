@@ -41,7 +41,7 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 
 
 def _to_letter(doc: Document) -> DeadLetter:
-    # A letter kept before sizes were (no `sha256`) is measured from its whole body.
+    # A letter kept before bodies were bounded (no `sha256`) is measured from its whole body.
     return DeadLetter(
         topic=doc["topic"],
         body=bytes(doc["body"]),
