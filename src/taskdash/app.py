@@ -21,6 +21,7 @@ from taskdash.settings import Settings
 from taskdash.store import open_store
 from taskdash.sync.metadata import MetadataPuller
 from taskdash.sync.sweeps import Sweeper
+from taskdash.web.body_limit import BodyLimits
 from taskdash.web.errors import install_error_handlers
 from taskdash.web.live import LiveFeed
 from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
@@ -100,6 +101,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
 
+    # Added first, so it runs inside SecurityHeaders: its refusals get the headers too.
+    app.add_middleware(
+        BodyLimits, max_body_bytes=settings.max_body_bytes, paths=http_ingest.body_limits()
+    )
     app.add_middleware(SecurityHeaders)
 
     for router in (

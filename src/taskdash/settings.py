@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from taskdash.domain.models import DEFAULT_FINISHED_STATUSES
@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     login_failure_window_s: float = Field(300.0, gt=0)
     # Peers whose X-Forwarded-For is believed (a load balancer); empty: the TCP peer is the client.
     trusted_proxies: CommaList = []
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    metrics_token: SecretStr = SecretStr("")  # empty: /metrics is open
 
     @field_validator("store_url")
     @classmethod

@@ -206,7 +206,8 @@ async def test_metadata_accounts_and_dead_letters_documents(
     letter = DeadLetter(topic="heartBeat", body=b"{", reason="bad", attempts=1, at=1.5, key="k")
     await store.dead_letters.add([letter, letter])
     kept = {"_id": "k", "topic": "heartBeat", "body": b"{", "reason": "bad", "attempts": 1}
-    assert list(raw.dead_letters.find()) == [{**kept, "at": 1.5}]
+    sha256 = hashlib.sha256(b"{").hexdigest()
+    assert list(raw.dead_letters.find()) == [{**kept, "at": 1.5, "size": 1, "sha256": sha256}]
 
 
 async def test_dead_letters_page_newest_first_with_a_digit_cursor(store: Store) -> None:

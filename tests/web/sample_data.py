@@ -121,6 +121,8 @@ def load_sample_data(server: LiveServer, *, sat_url: str) -> dict[str, Any]:
         [
             b'{"ProjectID": "coast-2024q2", "TaskID": ',
             {"ProjectID": "city-roads", "InstanceID": "inst-01", "TaskID": "20240612_x"},
+            # Cut off mid-way and too long to keep whole: the page marks it truncated.
+            b'{"ProjectID": "traffic-cam-07", "EditInfo": "' + b"frame;" * 40_000,
         ],
     )
     server.publish("heartBeat", [{"time": now, "reserved": ""}])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.support import LiveServer, task_body
-from tests.web.browsing import add_user, open_route, sign_in
+from tests.web.browsing import add_user, off_loop, open_route, sign_in
 
 NEW_PASSWORD = "a new long password"
 
@@ -77,3 +77,18 @@ def test_long_lists_load_a_page_at_a_time(
     page.get_by_role("button", name="创建").click()
     expect(page).to_have_url(f"{server.url}/#/available?order=newest")
     expect(rows.first).to_contain_text("bulk_059")
+
+
+def test_a_dead_letter_shows_its_size_and_that_only_its_start_is_kept(
+    server: LiveServer, context: BrowserContext, page: Page
+) -> None:
+    add_user(server, "root", "admin")
+    big = b"not json " + b"x" * (1024 * 1024 - 9)
+    assert off_loop(server.pub, "taskRegister", big).text == "OK"
+    assert off_loop(server.pub, "heartBeat", b"[]").text == "OK"
+    sign_in(context, "root")
+    open_route(page, "dead-letters")
+    big_row = page.locator("tbody tr").filter(has_text="taskRegister")
+    expect(big_row.locator("td.col-size")).to_have_text("1 MiB 已截断")
+    small_row = page.locator("tbody tr").filter(has_text="heartBeat")
+    expect(small_row.locator("td.col-size")).to_have_text("2 字节")

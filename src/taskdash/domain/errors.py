@@ -2,6 +2,7 @@
 
 TaskDashError (errid, errmsg, http_status)
 ├── BadRequest          1000  400
+│   └── PayloadTooLarge 1000  413
 ├── StoreWriteError     1001  503
 ├── StoreReadError      1002  503
 ├── BadCredentials      1003  401
@@ -31,6 +32,12 @@ class TaskDashError(Exception):
 
 class BadRequest(TaskDashError):
     errid, errmsg, http_status = 1000, "请求格式不正确", 400
+
+
+class PayloadTooLarge(BadRequest):
+    """A request body over the size limit (refused before it is read)."""
+
+    http_status = 413
 
 
 class StoreWriteError(TaskDashError):

@@ -195,9 +195,17 @@ class TaskEvent:
     seq: int = 0
 
 
+MAX_DEAD_LETTER_BODY_BYTES = 64 * 1024
+MAX_DEAD_LETTER_REASON_CHARS = 1024
+
+
 @dataclass(slots=True)
 class DeadLetter:
-    """A message that could not be applied, kept with the reason."""
+    """A message that could not be applied, kept with the reason.
+
+    Only the start of the body is kept (at most MAX_DEAD_LETTER_BODY_BYTES), with the whole
+    body's size and SHA-256: built from a whole body, these are measured from it.
+    """
 
     topic: str
     body: bytes
@@ -206,6 +214,28 @@ class DeadLetter:
     at: float
     key: str = ""
     id: str = ""
+    size: int = -1  # bytes of the whole body; -1: len(body)
+    sha256: str = ""  # hex SHA-256 of the whole body; "": of body
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.body)
+        if not self.sha256:
+            self.sha256 = hashlib.sha256(self.body).hexdigest()
+        self.body = bytes(self.body[:MAX_DEAD_LETTER_BODY_BYTES])
+        self.reason = clip_reason(self.reason)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether `body` holds only the start of the message."""
+        return self.size > len(self.body)
+
+
+def clip_reason(reason: str) -> str:
+    """A dead letter's reason, at most MAX_DEAD_LETTER_REASON_CHARS (an ellipsis marks a cut)."""
+    if len(reason) <= MAX_DEAD_LETTER_REASON_CHARS:
+        return reason
+    return reason[: MAX_DEAD_LETTER_REASON_CHARS - 1] + "…"
 
 
 @dataclass(slots=True)

@@ -43,21 +43,28 @@ class InboundMessage:
     attempts: int = 1
 
 
+def _key_from(body_digest: hashlib._Hash, message: InboundMessage) -> str:
+    body_digest.update(f"\0{message.topic}\0{message.ts_ns}".encode())
+    return body_digest.hexdigest()
+
+
 def dead_letter_key(message: InboundMessage) -> str:
     """Identifies one published message, so a redelivery is dead-lettered only once."""
-    digest = hashlib.sha256(message.body)
-    digest.update(f"\0{message.topic}\0{message.ts_ns}".encode())
-    return digest.hexdigest()
+    return _key_from(hashlib.sha256(message.body), message)
 
 
 def to_dead_letter(message: InboundMessage, reason: str, *, now: float) -> DeadLetter:
+    """A dead letter of the message: the start of its body, its size and its SHA-256."""
+    body_digest = hashlib.sha256(message.body)  # hashed once for both the key and the letter
     return DeadLetter(
         topic=message.topic,
         body=message.body,
         reason=reason,
         attempts=message.attempts,
         at=now,
-        key=dead_letter_key(message),
+        key=_key_from(body_digest.copy(), message),
+        size=len(message.body),
+        sha256=body_digest.hexdigest(),
     )
 
 

@@ -1,7 +1,9 @@
 """nsqd-compatible HTTP ingest: `POST /pub?topic=` and `POST /mpub?topic=` behind a token.
 
 Bodies go through the same handlers as NSQ messages; "OK" is answered only after they are
-durably stored (or dead-lettered). Off when no ingest token is set.
+durably stored (or dead-lettered). Off when no ingest token is set. Sizes are nsqd's defaults
+and are refused as nsqd v1.3.0 refuses them: 413 with `{"message":"MSG_TOO_BIG"}` or
+`{"message":"BODY_TOO_BIG"}` (the bodies are limited by web.body_limit before they are read).
 """
 
 from __future__ import annotations
@@ -10,15 +12,35 @@ import hmac
 import time
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.messaging.handlers import InboundMessage, MessageHandler, UnknownTopic
+from taskdash.web.body_limit import BodyLimit
 
 router = APIRouter(tags=["ingest"])
 
-MAX_MPUB_BYTES = 5 * 1024 * 1024
+MAX_MSG_BYTES = 1_048_576  # nsqd --max-msg-size: one message (/pub, each line of /mpub)
+MAX_BODY_BYTES = 5_242_880  # nsqd --max-body-size: a whole /mpub
 MAX_MPUB_MESSAGES = 10_000
+
+
+def nsqd_error(status: int, message: str) -> Response:
+    """An error as nsqd's HTTP API v1 answers it (status, JSON body and both headers)."""
+    return Response(
+        f'{{"message":"{message}"}}',
+        status_code=status,
+        media_type="application/json; charset=utf-8",
+        headers={"X-NSQ-Content-Type": "nsq; version=1.0"},
+    )
+
+
+def body_limits() -> dict[str, BodyLimit]:
+    """nsqd's body limits and answers for the ingest paths (the rest keep the default)."""
+    return {
+        "/pub": BodyLimit(MAX_MSG_BYTES, nsqd_error(413, "MSG_TOO_BIG")),
+        "/mpub": BodyLimit(MAX_BODY_BYTES, nsqd_error(413, "BODY_TOO_BIG")),
+    }
 
 
 def _refuse(status: int, text: str) -> PlainTextResponse:
@@ -62,7 +84,7 @@ async def _checked(request: Request, topic: str | None) -> PlainTextResponse | N
 
 
 @router.post("/pub")
-async def pub(request: Request, topic: str | None = None) -> PlainTextResponse:
+async def pub(request: Request, topic: str | None = None) -> Response:
     """Publish one message body, as nsqd's /pub."""
     refused = await _checked(request, topic)
     if refused:
@@ -74,17 +96,17 @@ async def pub(request: Request, topic: str | None = None) -> PlainTextResponse:
 
 
 @router.post("/mpub")
-async def mpub(request: Request, topic: str | None = None) -> PlainTextResponse:
+async def mpub(request: Request, topic: str | None = None) -> Response:
     """Publish newline-separated message bodies, as nsqd's /mpub."""
     refused = await _checked(request, topic)
     if refused:
         return refused
     body = await request.body()
-    if len(body) > MAX_MPUB_BYTES:
-        return _refuse(413, "BODY_TOO_BIG")
     bodies = [line for line in body.split(b"\n") if line.strip()]
     if not bodies:
         return _refuse(400, "MSG_EMPTY")
+    if any(len(line) > MAX_MSG_BYTES for line in bodies):
+        return nsqd_error(413, "MSG_TOO_BIG")
     if len(bodies) > MAX_MPUB_MESSAGES:
         return _refuse(413, "TOO_MANY_MESSAGES")
     return await _ingest(request, bodies, topic or "")

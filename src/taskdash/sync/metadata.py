@@ -69,7 +69,7 @@ class MetadataPuller:
                     bad.append(
                         DeadLetter(
                             topic=f"metadata:{service.url}",
-                            body=repr(item)[:4096].encode(),
+                            body=repr(item).encode(),  # the letter keeps its start
                             reason=str(exc),
                             attempts=1,
                             at=time.time(),

@@ -180,10 +180,13 @@ class ServicesOut(BaseModel):
 class DeadLetterOut(BaseModel):
     id: str
     topic: str
-    body: str
+    body: str = Field(description="the start of the message body (UTF-8, bad bytes replaced)")
     reason: str
     attempts: int
     at: float
+    size: int = Field(description="bytes of the whole message body")
+    sha256: str = Field(description="hex SHA-256 of the whole message body")
+    truncated: bool = Field(description="`body` is only the start of the message")
 
 
 class DeadLetterPage(BaseModel):

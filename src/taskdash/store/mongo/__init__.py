@@ -32,13 +32,18 @@ class MongoStore:
         self.contents = MongoContents(self._db)
 
     async def open(self) -> None:
-        """Create the indexes; a server that cannot be reached stops start-up here."""
+        """Create the indexes and bound old dead letters; an unreachable server stops start-up."""
         try:
             await ensure_user_name_keys(self._db)
             await ensure_indexes(self._db)
         except PyMongoError as exc:
             await self._client.close()
             raise StoreWriteError(f"mongodb: cannot create indexes: {exc}") from exc
+        try:
+            await self.dead_letters.bound_old_letters()
+        except BaseException:
+            await self._client.close()
+            raise
 
     async def ping(self) -> None:
         try:

@@ -6,17 +6,21 @@ digits, the shape the admin API accepts for every backend.
 
 from __future__ import annotations
 
+import contextlib
 import struct
+import time
 import uuid
 from collections.abc import Sequence
 
-from pymongo.errors import BulkWriteError
+from bson.int64 import Int64
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import DeadLetter
 from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
 
 DUPLICATE_KEY = 11000
+BOUNDED_MARK = "dead_letters_bounded"
 _CURSOR_MARK = b"\x01"  # keeps leading zero bytes of the float through the int round trip
 
 
@@ -37,6 +41,7 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 
 
 def _to_letter(doc: Document) -> DeadLetter:
+    # A letter kept before bodies were bounded (no `sha256`) is measured from its whole body.
     return DeadLetter(
         topic=doc["topic"],
         body=bytes(doc["body"]),
@@ -45,6 +50,8 @@ def _to_letter(doc: Document) -> DeadLetter:
         at=float(doc["at"]),
         key=doc["_id"],
         id=encode_cursor(float(doc["at"]), doc["_id"]),
+        size=int(doc.get("size", -1)),
+        sha256=doc.get("sha256", ""),
     )
 
 
@@ -57,12 +64,40 @@ def letter_to_document(letter: DeadLetter) -> Document:
         "reason": letter.reason,
         "attempts": letter.attempts,
         "at": letter.at,
+        "size": Int64(letter.size),
+        "sha256": letter.sha256,
     }
+
+
+async def bound_old_letters(letters: Collection) -> int:
+    """Cut letters kept whole before bodies were bounded to their start; how many were cut."""
+    cut = 0
+    async for doc in letters.find({"sha256": {"$exists": False}}):
+        bounded = letter_to_document(_to_letter(doc))
+        del bounded["_id"]
+        # Conditional, so that instances starting together do not cut one letter twice.
+        done = await letters.update_one(
+            {"_id": doc["_id"], "sha256": {"$exists": False}}, {"$set": bounded}
+        )
+        cut += done.modified_count
+    return cut
 
 
 class MongoDeadLetterRepo:
     def __init__(self, db: Database) -> None:
         self._letters: Collection = db.dead_letters
+        self._migrations: Collection = db.migrations
+
+    async def bound_old_letters(self) -> int:
+        """Once per database (a mark in `migrations`): bound the letters kept whole before."""
+        with writing():
+            if await self._migrations.find_one({"_id": BOUNDED_MARK}) is not None:
+                return 0
+            cut = await bound_old_letters(self._letters)
+            # Another instance starting at the same time may have set it first.
+            with contextlib.suppress(DuplicateKeyError):
+                await self._migrations.insert_one({"_id": BOUNDED_MARK, "at": time.time()})
+            return cut
 
     async def add(self, letters: Sequence[DeadLetter]) -> None:
         docs = [letter_to_document(d) for d in letters]

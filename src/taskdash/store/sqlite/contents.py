@@ -174,12 +174,12 @@ def _row_to_event(row: Row) -> TaskEvent:
 
 
 def _letter_to_row(d: DeadLetter) -> Row:
-    return (d.key, d.topic, d.body, d.reason, d.attempts, d.at)
+    return (d.key, d.topic, d.body, d.reason, d.attempts, d.at, d.size, d.sha256)
 
 
 def _row_to_letter(row: Row) -> DeadLetter:
-    key, topic, body, reason, attempts, at, row_id = row
-    return DeadLetter(topic, bytes(body), reason, attempts, at, key, str(row_id))
+    key, topic, body, reason, attempts, at, size, sha256, row_id = row
+    return DeadLetter(topic, bytes(body), reason, attempts, at, key, str(row_id), size, sha256)
 
 
 def _key(*names: str) -> Callable[[Any], Row]:
@@ -275,7 +275,7 @@ TASK_EVENTS: Layout[TaskEvent] = Layout(
 # Inserted in (at, key) order, so the row ids (the admin list's order) follow time here too.
 DEAD_LETTERS: Layout[DeadLetter] = Layout(
     "dead_letters",
-    ("key", "topic", "body", "reason", "attempts", "at"),
+    ("key", "topic", "body", "reason", "attempts", "at", "size", "sha256"),
     ("at", "key"),
     "key",
     _letter_to_row,

@@ -16,21 +16,29 @@ class SqliteDeadLetterRepo:
     async def add(self, letters: Sequence[DeadLetter]) -> None:
         await self._db.write(
             lambda conn: conn.executemany(
-                "INSERT INTO dead_letters (key, topic, body, reason, attempts, at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
-                [(d.key, d.topic, d.body, d.reason, d.attempts, d.at) for d in letters],
+                "INSERT INTO dead_letters (key, topic, body, reason, attempts, at, size, sha256)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                [
+                    (d.key, d.topic, d.body, d.reason, d.attempts, d.at, d.size, d.sha256)
+                    for d in letters
+                ],
             )
         )
 
     async def recent(self, *, limit: int, before_id: str | None) -> list[DeadLetter]:
         def list_(conn: sqlite3.Connection) -> list[DeadLetter]:
-            sql = "SELECT topic, body, reason, attempts, at, key, id FROM dead_letters"
+            sql = (
+                "SELECT topic, body, reason, attempts, at, key, id, size, sha256 FROM dead_letters"
+            )
             params: tuple[int, ...] = (limit,)
             if before_id is not None:
                 sql += " WHERE id < ?"
                 params = (int(before_id), limit)
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", params).fetchall()
-            return [DeadLetter(r[0], bytes(r[1]), r[2], r[3], r[4], r[5], str(r[6])) for r in rows]
+            return [
+                DeadLetter(r[0], bytes(r[1]), r[2], r[3], r[4], r[5], str(r[6]), r[7], r[8])
+                for r in rows
+            ]
 
         return await self._db.read(list_)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 
 from taskdash.domain.user_names import user_name_key
@@ -174,14 +175,30 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE tasks SET url_ts = fields_ts, edit_info_ts = fields_ts, time_ts = fields_ts,
         reserved_ts = fields_ts
     """,
+    # Dead letters keep the start of the body with the whole body's size and SHA-256.
+    """
+    ALTER TABLE dead_letters ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE dead_letters ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+    UPDATE dead_letters SET
+        size = length(CAST(body AS BLOB)),
+        sha256 = taskdash_sha256(CAST(body AS BLOB)),
+        body = substr(CAST(body AS BLOB), 1, 65536),
+        reason = CASE WHEN length(reason) > 1024
+            THEN substr(reason, 1, 1023) || '…' ELSE reason END
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the database to SCHEMA_VERSION; refuses a database newer than this code."""
     conn.create_function("taskdash_user_name_key", 1, user_name_key, deterministic=True)
+    conn.create_function("taskdash_sha256", 1, _sha256_hex, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])

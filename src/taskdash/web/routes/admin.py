@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import codecs
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from taskdash.actions import accounts, tasks
 from taskdash.domain.errors import BadRequest
-from taskdash.domain.models import Role
+from taskdash.domain.models import MAX_DEAD_LETTER_BODY_BYTES, Role
 from taskdash.web.deps import StoreDep, UserDep
 from taskdash.web.schemas import DeadLetterOut, DeadLetterPage, UserIn, UserOut, UserPatch
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+# Bodies on one page of dead letters: the whole kept start of each at the default page size,
+# less of each on longer pages (at most 500 letters: 8 KiB each).
+PAGE_BODY_BYTES = 4 * 1024 * 1024
+
+
+def body_text(start: bytes, *, whole: bool) -> str:
+    """A body as text (bad bytes replaced); the start of one does not end in half a character."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    return decoder.decode(start, final=whole)
 
 
 @router.get("/dead-letters")
@@ -27,15 +38,19 @@ async def dead_letters(
     if cursor is not None and not cursor.isdigit():
         raise BadRequest("cursor is not one this API gave")
     letters = await store.dead_letters.recent(limit=limit, before_id=cursor)
+    shown = min(MAX_DEAD_LETTER_BODY_BYTES, PAGE_BODY_BYTES // limit)
     return DeadLetterPage(
         items=[
             DeadLetterOut(
                 id=d.id,
                 topic=d.topic,
-                body=d.body.decode("utf-8", errors="replace"),
+                body=body_text(d.body[:shown], whole=d.size <= shown),
                 reason=d.reason,
                 attempts=d.attempts,
                 at=d.at,
+                size=d.size,
+                sha256=d.sha256,
+                truncated=d.size > min(len(d.body), shown),
             )
             for d in letters
         ],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from taskdash.domain.errors import TaskDashError
+from taskdash.domain.errors import NotLoggedIn, TaskDashError
 from taskdash.web.deps import StoreDep
+from taskdash.web.errors import error_body
 
 router = APIRouter(tags=["operations"])
 
@@ -32,6 +35,22 @@ async def readyz(request: Request, store: StoreDep) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
+def _metrics_allowed(request: Request) -> bool:
+    token: str = request.app.state.settings.metrics_token.get_secret_value()
+    if not token:
+        return True
+    given = request.headers.get("authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics; behind `Authorization: Bearer` when TASKDASH_METRICS_TOKEN is set."""
+    if not _metrics_allowed(request):
+        error = NotLoggedIn("/metrics needs Authorization: Bearer <TASKDASH_METRICS_TOKEN>")
+        return JSONResponse(
+            error_body(error),
+            status_code=error.http_status,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -16,6 +16,23 @@ function errorBlock(error, retry) {
   );
 }
 
+/** "512 bytes", "64 KiB", "1.5 MiB". */
+function formatBytes(n) {
+  if (n < 1024) return t("dead.bytes", { n: formatNumber(n) });
+  const [value, unit] = n < 1024 * 1024 ? [n / 1024, "KiB"] : [n / (1024 * 1024), "MiB"];
+  return `${formatNumber(Math.round(value * 10) / 10)} ${unit}`;
+}
+
+/** A dead letter's whole size, and a "truncated" badge when only its start is shown. */
+function sizeCell(d) {
+  const badge = h(
+    "span",
+    { class: "badge badge-claimed", title: t("dead.truncatedHint", { sha256: d.sha256 }) },
+    t("dead.truncated"),
+  );
+  return [formatBytes(d.size), d.truncated ? [" ", badge] : null];
+}
+
 class DeadLettersPage {
   constructor(ctx) {
     this.ctx = ctx;
@@ -65,7 +82,7 @@ class DeadLettersPage {
       replace(this.body, h("p", { class: "empty" }, t("dead.empty")));
       return;
     }
-    const cols = ["at", "topic", "reason", "attempts", "body"];
+    const cols = ["at", "topic", "reason", "attempts", "size", "body"];
     const more = h(
       "button",
       {
@@ -113,12 +130,18 @@ class DeadLettersPage {
                   ),
                   h(
                     "td",
+                    { class: "num col-size", dataset: { label: t("dead.size") } },
+                    sizeCell(d),
+                  ),
+                  h(
+                    "td",
                     { class: "col-body", dataset: { label: t("dead.body") } },
                     h(
                       "details",
                       {},
                       h("summary", { class: "mono" }, d.body.slice(0, 80) || "∅"),
                       h("pre", { class: "pre" }, d.body),
+                      h("p", { class: "mono hint" }, t("dead.sha256", { sha256: d.sha256 })),
                     ),
                   ),
                 ),
