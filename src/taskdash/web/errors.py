@@ -16,18 +16,23 @@ logger = logging.getLogger(__name__)
 COMPAT_PREFIX = "/rpost/"
 
 
-def error_body(error: TaskDashError) -> dict[str, object]:
+def error_body(error: TaskDashError, *, request_id: str = "") -> dict[str, object]:
     body: dict[str, object] = {"errid": error.errid, "errmsg": error.errmsg}
     if error.detail and error.detail != error.errmsg:
-        body["detail"] = error.detail
+        # A detail may quote the request; a lone surrogate in it could not be encoded.
+        body["detail"] = error.detail.encode("utf-8", "replace").decode("utf-8")
+    if request_id:
+        body["request_id"] = request_id
     return body
 
 
-def error_response(request: Request, error: TaskDashError) -> JSONResponse:
-    # Old front ends read the body of an HTTP 200; the REST API uses real status codes.
+def error_response(request: Request, error: TaskDashError, *, request_id: str = "") -> JSONResponse:
+    """The error as JSON; old front ends read it from an HTTP 200, REST uses real statuses."""
     status = 200 if request.url.path.startswith(COMPAT_PREFIX) else error.http_status
     headers = {"Retry-After": "60"} if error.errid == 1010 else None
-    return JSONResponse(error_body(error), status_code=status, headers=headers)
+    return JSONResponse(
+        error_body(error, request_id=request_id), status_code=status, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

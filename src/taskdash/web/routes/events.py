@@ -11,14 +11,19 @@ from fastapi.responses import StreamingResponse
 
 from taskdash.web.deps import UserDep
 from taskdash.web.live import LiveFeed
+from taskdash.web.schemas import error_responses
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(prefix="/api/v1", tags=["live"], responses=error_responses(401, 403, 503))
 
 KEEPALIVE_S = 15.0
 DISCONNECT_CHECK_S = 1.0
 
 
-@router.get("/events", response_class=StreamingResponse)
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"description": "server-sent events", "content": {"text/event-stream": {}}}},
+)
 async def events(request: Request, user: UserDep) -> StreamingResponse:
     """`event: task` (a task history entry) and `event: service` (health changes), as they
     happen; a comment every 15 s keeps proxies from closing the stream."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.web.deps import StoreDep
+from taskdash.web.schemas import json_error_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -17,7 +18,27 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+_READINESS = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["ready", "checks"],
+            "properties": {
+                "ready": {"type": "boolean"},
+                "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    }
+}
+
+
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "every dependency answers", "content": _READINESS},
+        503: {"description": "a dependency is unreachable (see checks)", "content": _READINESS},
+    },
+)
 async def readyz(request: Request, store: StoreDep) -> JSONResponse:
     """503 with the reason when a dependency is unreachable."""
     checks: dict[str, str] = {}
@@ -32,6 +53,13 @@ async def readyz(request: Request, store: StoreDep) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"description": "Prometheus text format", "content": {"text/plain": {}}},
+        **json_error_responses(400, 500),
+    },
+)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

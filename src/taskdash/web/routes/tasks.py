@@ -23,9 +23,12 @@ from taskdash.web.schemas import (
     TaskPage,
     decode_cursor,
     encode_cursor,
+    error_responses,
 )
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = APIRouter(
+    prefix="/api/v1/tasks", tags=["tasks"], responses=error_responses(401, 403, 404, 409, 503)
+)
 HISTORY_LIMIT = 200
 
 
