@@ -182,7 +182,7 @@ async def assign(
     plan: dict[str, str] = {}
     if strategy is not None:
         if not change.group:
-            raise BadRequest("a strategy needs a group")
+            raise BadRequest("give a group for a strategy")
         members = [
             u.name
             for u in await store.accounts.list_users()

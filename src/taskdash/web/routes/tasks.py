@@ -96,6 +96,8 @@ async def assign(
         raise BadRequest("give either ids or filter")
     if body.strategy and body.user:
         raise BadRequest("give a user or a strategy, not both")
+    if body.strategy and not body.group:
+        raise BadRequest("give a group for a strategy")
     change = AssignChange(user=body.user, checker=body.checker, group=body.group)
     if change == AssignChange():
         raise BadRequest("give user, checker, group or a strategy")
