@@ -21,6 +21,7 @@ class Bad:
     body: bytes | None
     detail: str  # a part of the answer's `detail`
     content_type: str = "application/json"
+    expected_status: int = 400
 
 
 def rpost(body: str | bytes, detail: str, content_type: str = "application/json") -> Bad:
@@ -62,6 +63,13 @@ BAD_INPUT = [
         "",
         "multipart/form-data; boundary=b",
     ),
+    Bad("POST", "/api/v1/tasks/assign", f'{{"ids": {DEEP}}}'.encode(), "nested too deeply"),
+    Bad("POST", "/api/v1/login", b'{"username":"\xff","password":"x"}', "body is not UTF-8"),
+    Bad("POST", "/api/v1/users", b'{"name":' + b"9" * 5000 + b"}", "4300 digits"),
+    Bad("POST", "/api/v1/tasks/assign", b'{"ids":["a"],"user":NaN}', "body.user"),
+    Bad("POST", "/api/v1/tasks/claim-next", b'{"type":["x"]}', "body.type"),
+    Bad("GET", "/api/v1/tasks?limit=1e400", None, "query.limit"),
+    Bad("GET", "/api/v1/no-such-path", None, "no such path", expected_status=404),
     Bad("GET", "/api/v1/tasks?cursor=OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTp6eg", None, "cursor"),
     Bad("GET", "/api/v1/tasks?cursor=LTk5OTk5OTk5OTk5OTk5OTk5OTk5OmE", None, "cursor"),
     Bad("GET", "/api/v1/tasks?cursor=MV8wMDA6YQ", None, "cursor"),  # "1_000:a"
@@ -81,8 +89,9 @@ def test_bad_input_answers_1000_and_keeps_the_connection(server: LiveServer) -> 
             answer = conn.getresponse()
             body = json.loads(answer.read())
             socket_before = conn.sock
-            expected_status = 200 if bad.path.startswith("/rpost/") else 400
+            expected_status = 200 if bad.path.startswith("/rpost/") else bad.expected_status
             assert (answer.status, body["errid"]) == (expected_status, 1000), (bad, body)
+            assert body["errmsg"] == "请求格式不正确", body  # the seed's text; detail says why
             assert bad.detail in body.get("detail", ""), (bad, body)
             conn.request("GET", "/healthz")
             after = conn.getresponse()

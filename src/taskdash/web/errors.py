@@ -35,6 +35,18 @@ def error_response(request: Request, error: TaskDashError, *, request_id: str = 
     )
 
 
+def _body_problem(exc: HTTPException) -> str:
+    """Say what FastAPI's "There was an error parsing the body" was about."""
+    cause = exc.__cause__
+    if isinstance(cause, RecursionError):
+        return "body is JSON nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"body is not UTF-8 (bad byte at offset {cause.start})"
+    if isinstance(cause, ValueError):
+        return f"body is not usable JSON: {cause}"
+    return str(exc.detail)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_taskdash_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TaskDashError)
@@ -47,12 +59,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, BadRequest(f"{where}: {first.get('msg', 'invalid')}"))
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette's own refusals (no such path, wrong method, an unparsable body) keep their
+        # status and carry the seed's errmsg like every other bad request; detail says why.
         assert isinstance(exc, HTTPException)
-        if exc.status_code == 404:
-            return JSONResponse({"errid": 1000, "errmsg": "not found"}, status_code=404)
-        if exc.status_code == 405:
-            return JSONResponse({"errid": 1000, "errmsg": "method not allowed"}, status_code=405)
-        return JSONResponse({"errid": 1000, "errmsg": str(exc.detail)}, status_code=exc.status_code)
+        detail = {404: "no such path", 405: "method not allowed"}.get(exc.status_code)
+        body = error_body(BadRequest(detail or _body_problem(exc)))
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     app.add_exception_handler(TaskDashError, on_taskdash_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
