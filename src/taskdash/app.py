@@ -24,10 +24,13 @@ from taskdash.sync.sweeps import Sweeper
 from taskdash.web.body_limit import BodyLimits
 from taskdash.web.errors import install_error_handlers
 from taskdash.web.live import LiveFeed
+from taskdash.web.openapi import install_openapi
 from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
 from taskdash.web.routes.docs import install_docs
 from taskdash.web.routes.pages import install_pages
+from taskdash.web.schemas import error_responses
 from taskdash.web.security_headers import SecurityHeaders
+from taskdash.web.server_errors import ServerErrors
 
 logger = logging.getLogger(__name__)
 
@@ -97,14 +100,17 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        responses=error_responses(400, 500),
     )
     app.state.settings = settings
     install_error_handlers(app)
 
-    # Added first, so it runs inside SecurityHeaders: its refusals get the headers too.
+    # The last added runs first: SecurityHeaders outermost (even a 1011 answer carries them),
+    # then ServerErrors, then BodyLimits (its refusals get both).
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, paths=http_ingest.body_limits()
     )
+    app.add_middleware(ServerErrors)
     app.add_middleware(SecurityHeaders)
 
     for router in (
@@ -118,6 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
         http_ingest.router,
     ):
         app.include_router(router)
+    install_openapi(app)
     install_docs(app)
     install_pages(app)
     return app

@@ -12,7 +12,8 @@ TaskDashError (errid, errmsg, http_status)
 ├── TaskNotClaimable    1007  409
 ├── ClaimLimitReached   1008  409
 ├── NothingToClaim      1009  404
-└── TooManyRequests     1010  429
+├── TooManyRequests     1010  429
+└── InternalError       1011  500   (not in the seed's table: an unexpected failure, logged)
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ class TooManyRequests(TaskDashError):
         self.retry_after_s = retry_after_s
 
 
+class InternalError(TaskDashError):
+    errid, errmsg, http_status = 1011, "服务器内部错误", 500
+
+
 class InvalidMessage(ValueError):
     """A message from a task service that can never be applied (goes to dead letters)."""
 
@@ -102,5 +107,6 @@ ERRORS_BY_ID: dict[int, type[TaskDashError]] = {
         ClaimLimitReached,
         NothingToClaim,
         TooManyRequests,
+        InternalError,
     )
 }

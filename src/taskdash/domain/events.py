@@ -1,4 +1,8 @@
-"""Typed payloads of the four topics and their parsing with Go encoding/json key semantics."""
+"""Typed payloads of the four topics and their parsing with Go encoding/json key semantics.
+
+Every reason a message is refused reads "<where>: <what is wrong>", where is `invalid JSON`,
+`body` or `field NAME`; it becomes the dead letter's reason as it is.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +74,7 @@ def _parse_int(text: str) -> int | _HugeInt:
 
 
 def _reject_constant(name: str) -> Any:
-    raise InvalidMessage(f"invalid JSON: {name} is not a JSON value")
+    raise ValueError(f"{name} is not a JSON value")  # decode_json adds the "invalid JSON" prefix
 
 
 class JsonObject:
@@ -95,7 +99,7 @@ def _go_utf8(body: bytes) -> str:
 def decode_json(body: bytes) -> Any:
     """Decode a JSON document, refusing what Go's encoding/json refuses; objects are JsonObject."""
     if len(body) > MAX_BODY_BYTES:
-        raise InvalidMessage(f"body is {len(body)} bytes, more than {MAX_BODY_BYTES}")
+        raise InvalidMessage(f"body: {len(body)} bytes, more than {MAX_BODY_BYTES}")
     try:
         return json.loads(
             _go_utf8(body),
@@ -116,7 +120,7 @@ def decode_object(body: bytes) -> JsonObject:
     """Decode one JSON object (a message body)."""
     value = decode_json(body)
     if not isinstance(value, JsonObject):
-        raise InvalidMessage(f"expected a JSON object, got {_json_kind(value)}")
+        raise InvalidMessage(f"body: a JSON {_json_kind(value)}, not an object")
     return value
 
 
@@ -214,14 +218,14 @@ def _carried_int64(fields: dict[str, list[Any]], name: str) -> int | None:
 
 def _require(value: str, name: str) -> str:
     if not value.strip():
-        raise InvalidMessage(f"field {name} is required")
+        raise InvalidMessage(f"field {name}: required, missing or empty")
     return value
 
 
 def _http_url(value: str, name: str, *, required: bool) -> str:
     if not value:
         if required:
-            raise InvalidMessage(f"field {name} is required")
+            raise InvalidMessage(f"field {name}: required, missing or empty")
         return ""
     if not url_origin(value):
         raise InvalidMessage(f"field {name}: {value[:80]!r} is not an absolute http(s) URL")

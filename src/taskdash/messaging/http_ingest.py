@@ -18,7 +18,25 @@ from taskdash.domain.errors import TaskDashError
 from taskdash.messaging.handlers import InboundMessage, MessageHandler, UnknownTopic
 from taskdash.web.body_limit import BodyLimit
 
-router = APIRouter(tags=["ingest"])
+_NSQD_ANSWER = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+# Answers are nsqd's own: plain text such as "OK" or "TOPIC_MISSING", not JSON.
+router = APIRouter(
+    tags=["ingest"],
+    default_response_class=PlainTextResponse,
+    responses={
+        200: {"description": "OK: stored or dead-lettered", **_NSQD_ANSWER},
+        400: {"description": "TOPIC_MISSING, INVALID_TOPIC, MSG_EMPTY", **_NSQD_ANSWER},
+        401: {"description": "UNAUTHORIZED: wrong or missing bearer token", **_NSQD_ANSWER},
+        404: {"description": "HTTP ingest is off (no ingest token set)", **_NSQD_ANSWER},
+        413: {"description": "BODY_TOO_BIG, TOO_MANY_MESSAGES", **_NSQD_ANSWER},
+        503: {"description": "E_STORE_FAILED: nothing was acknowledged", **_NSQD_ANSWER},
+        # An unexpected failure is answered by the web layer, as JSON (errid 1011).
+        500: {
+            "description": "unexpected error (errid 1011)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        },
+    },
+)
 
 MAX_MSG_BYTES = 1_048_576  # nsqd --max-msg-size: one message (/pub, each line of /mpub)
 MAX_BODY_BYTES = 5_242_880  # nsqd --max-body-size: a whole /mpub
@@ -83,7 +101,17 @@ async def _checked(request: Request, topic: str | None) -> PlainTextResponse | N
     return None
 
 
-@router.post("/pub")
+def _body(description: str) -> dict[str, object]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        }
+    }
+
+
+@router.post("/pub", openapi_extra=_body("one message body, as a task service publishes it"))
 async def pub(request: Request, topic: str | None = None) -> Response:
     """Publish one message body, as nsqd's /pub."""
     refused = await _checked(request, topic)
@@ -95,7 +123,7 @@ async def pub(request: Request, topic: str | None = None) -> Response:
     return await _ingest(request, [body], topic or "")
 
 
-@router.post("/mpub")
+@router.post("/mpub", openapi_extra=_body("message bodies, one per line"))
 async def mpub(request: Request, topic: str | None = None) -> Response:
     """Publish newline-separated message bodies, as nsqd's /mpub."""
     refused = await _checked(request, topic)

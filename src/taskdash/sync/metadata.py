@@ -63,7 +63,7 @@ class MetadataPuller:
             for item in page:
                 try:
                     if not isinstance(item, JsonObject):
-                        raise InvalidMessage("a metadata record must be a JSON object")
+                        raise InvalidMessage("body: a metadata record must be a JSON object")
                     records.append(parse_metadata_record(item))
                 except InvalidMessage as exc:
                     bad.append(

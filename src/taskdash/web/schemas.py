@@ -4,12 +4,53 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Service, Task, TaskEvent, User
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: errid and errmsg of SPEC §7.3, and what exactly was wrong."""
+
+    errid: int
+    errmsg: str
+    detail: str | None = Field(None, description="what was wrong (absent when errmsg says it)")
+    request_id: str | None = Field(None, description="on errid 1011: quote it to an operator")
+
+
+ERROR_SCHEMA_REF = {"$ref": "#/components/schemas/ErrorOut"}
+_ERROR_MEANINGS = {
+    400: "bad request (errid 1000)",
+    401: "not logged in, or wrong user name or password (errid 1004, 1003)",
+    403: "forbidden (errid 1005)",
+    404: "no such task, or nothing to claim (errid 1006, 1009)",
+    409: "task not claimable, or claim limit reached (errid 1007, 1008)",
+    429: "too many requests (errid 1010)",
+    500: "unexpected error, logged with the request ID (errid 1011)",
+    503: "the store failed (errid 1001, 1002)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the error answers a route can give."""
+    return {
+        status: {"model": ErrorOut, "description": _ERROR_MEANINGS[status]} for status in statuses
+    }
+
+
+def json_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The same for a route whose own answers are not JSON (its errors still are)."""
+    return {
+        status: {
+            "description": _ERROR_MEANINGS[status],
+            "content": {"application/json": {"schema": ERROR_SCHEMA_REF}},
+        }
+        for status in statuses
+    }
 
 
 class TaskOut(BaseModel):
@@ -213,10 +254,18 @@ def encode_cursor(time: int, task_id: str) -> str:
     return base64.urlsafe_b64encode(f"{time}:{task_id}".encode()).decode().rstrip("=")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_CURSOR_TIME = re.compile(r"-?[0-9]{1,19}")
+
+
 def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The (time, task ID) a cursor from `encode_cursor` holds; BadRequest for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        time, _, task_id = raw.partition(":")
-        return int(time), task_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("cursor is not one this API gave") from None
+    time, _, task_id = raw.partition(":")
+    # CreateTime is an int64 in both stores: a bigger number cannot be compared with it.
+    if not _CURSOR_TIME.fullmatch(time) or not INT64_MIN <= int(time) <= INT64_MAX:
+        raise BadRequest("cursor is not one this API gave")
+    return int(time), task_id

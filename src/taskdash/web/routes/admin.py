@@ -8,12 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from taskdash.actions import accounts, tasks
-from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import MAX_DEAD_LETTER_BODY_BYTES, Role
 from taskdash.web.deps import StoreDep, UserDep
-from taskdash.web.schemas import DeadLetterOut, DeadLetterPage, UserIn, UserOut, UserPatch
+from taskdash.web.schemas import (
+    DeadLetterOut,
+    DeadLetterPage,
+    UserIn,
+    UserOut,
+    UserPatch,
+    error_responses,
+)
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+# A MongoDB cursor packs (time, key) into one number of about 180 digits.
+MAX_CURSOR_DIGITS = 400
+
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=error_responses(401, 403, 503))
 
 # Bodies on one page of dead letters: the whole kept start of each at the default page size,
 # less of each on longer pages (at most 500 letters: 8 KiB each).
@@ -31,12 +40,14 @@ async def dead_letters(
     user: UserDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[
+        str | None,
+        # Decimal digits in every store ('٣' passes str.isdigit(), not this pattern).
+        Query(pattern=r"^[0-9]+$", max_length=MAX_CURSOR_DIGITS, description="`next_cursor`"),
+    ] = None,
 ) -> DeadLetterPage:
     """Messages that could not be applied, newest first, with the reason."""
     tasks.require_role(user, Role.ADMIN)
-    if cursor is not None and not cursor.isdigit():
-        raise BadRequest("cursor is not one this API gave")
     letters = await store.dead_letters.recent(limit=limit, before_id=cursor)
     shown = min(MAX_DEAD_LETTER_BODY_BYTES, PAGE_BODY_BYTES // limit)
     return DeadLetterPage(

@@ -13,13 +13,13 @@ from taskdash.web.deps import (
     check_origin,
     client_address,
 )
-from taskdash.web.schemas import LoginIn, MeIn, UserOut
+from taskdash.web.schemas import LoginIn, MeIn, UserOut, error_responses
 from taskdash.web.session_cookie import clear_session_cookie, set_session_cookie
 
-router = APIRouter(prefix="/api/v1", tags=["session"])
+router = APIRouter(prefix="/api/v1", tags=["session"], responses=error_responses(401, 403, 503))
 
 
-@router.post("/login")
+@router.post("/login", responses=error_responses(429))
 async def login(
     body: LoginIn, request: Request, response: Response, store: StoreDep, settings: SettingsDep
 ) -> UserOut:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from taskdash.actions import accounts, tasks
@@ -17,6 +19,7 @@ from taskdash.domain.user_names import user_name, user_name_key
 from taskdash.settings import Settings
 from taskdash.web.deps import check_origin, client_address, current_user
 from taskdash.web.errors import error_response
+from taskdash.web.routes.compat_schema import RPOST_OPENAPI, RPOST_RESPONSES
 from taskdash.web.session_cookie import set_session_cookie
 
 router = APIRouter()
@@ -29,13 +32,18 @@ def success() -> JSONResponse:
 
 
 MAX_OFFSET = 100_000  # deep offsets cost a scan; the REST API pages by cursor instead
+MAX_NUMBER_DIGITS = 30  # more than any limit, offset or numeric ID can use
+_WHOLE_NUMBER = re.compile(rf"-?[0-9]{{1,{MAX_NUMBER_DIGITS}}}")
 
 
 async def read_params(request: Request) -> Params:
     """The body as JSON or form fields; repeated form fields become lists."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.form()
+        try:
+            form = await request.form()
+        except HTTPException as exc:  # Starlette's answer to a malformed form
+            raise BadRequest(f"body is not a readable form: {exc.detail}") from None
         params: Params = {}
         for key in form:
             values = [v for v in form.getlist(key) if isinstance(v, str)]
@@ -44,13 +52,66 @@ async def read_params(request: Request) -> Params:
     raw = await request.body()
     if not raw.strip():
         return {}
+    return _decode_json_object(raw)
+
+
+def _decode_json_object(raw: bytes) -> Params:
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("body is neither JSON nor a form") from None
+        body = json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_object_without_repeated_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"body is not UTF-8 (bad byte at offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"body is neither JSON nor a form: {exc.msg} at offset {exc.pos}"
+        ) from None
+    except RecursionError:
+        raise BadRequest("body is JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     return body
+
+
+def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> Params:
+    # Parsers disagree on which of two equal keys wins; a proxy may check the other one.
+    params: Params = {}
+    for key, value in pairs:
+        if key in params:
+            raise BadRequest(f"key {key} appears more than once")
+        params[key] = value
+    return params
+
+
+def _refuse_constant(name: str) -> Any:
+    raise BadRequest(f"{name} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise BadRequest(f"number {literal[:MAX_NUMBER_DIGITS]} is out of range")
+    return value
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise BadRequest(
+            f"number {literal[:MAX_NUMBER_DIGITS]}… has more than {MAX_NUMBER_DIGITS} digits"
+        )
+    return int(literal)
+
+
+def _unicode_text(name: str, value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name} is not Unicode text (it has a lone surrogate)") from None
+    return value
 
 
 def text(params: Params, name: str, *, required: bool = False) -> str | None:
@@ -63,7 +124,7 @@ def text(params: Params, name: str, *, required: bool = False) -> str | None:
         return str(value)
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string")
-    return value
+    return _unicode_text(name, value)
 
 
 def user_param(params: Params, name: str) -> str | None:
@@ -73,13 +134,17 @@ def user_param(params: Params, name: str) -> str | None:
 
 
 def number(params: Params, name: str, *, default: int, maximum: int) -> int:
+    """A whole number given as a JSON number or as digits; at most `maximum`."""
     value = params.get(name)
     if value is None or value == "":
         return default
-    try:
+    whole_text = isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip())
+    if whole_text or (isinstance(value, float) and value.is_integer()):
         parsed = int(value)
-    except (TypeError, ValueError):
-        raise BadRequest(f"{name} must be a whole number") from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        parsed = value
+    else:
+        raise BadRequest(f"{name} must be a whole number")
     if parsed < 0:
         raise BadRequest(f"{name} must not be negative")
     return min(parsed, maximum)
@@ -104,7 +169,7 @@ def id_list(params: Params) -> list[str]:
         ids = [part.strip() for part in ids.split(",")]
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise BadRequest("IDs must be a list of task IDs")
-    cleaned = [i for i in ids if i]
+    cleaned = [_unicode_text("IDs", i) for i in ids if i]
     if not cleaned:
         raise BadRequest("IDs is empty")
     return cleaned
@@ -258,7 +323,13 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-@router.post("/rpost/task", tags=["compatible"], summary="The seed's operation endpoint")
+@router.post(
+    "/rpost/task",
+    tags=["compatible"],
+    summary="The seed's operation endpoint",
+    openapi_extra=RPOST_OPENAPI,
+    responses=RPOST_RESPONSES,
+)
 async def rpost_task(request: Request) -> JSONResponse:
     """JSON or form body with `operation`; answers `"success"`, a task array, or an error."""
     store: Store = request.app.state.store

@@ -13,10 +13,11 @@ from fastapi.responses import StreamingResponse
 from taskdash.actions import accounts
 from taskdash.web.deps import SESSION_COOKIE, StoreDep, UserDep
 from taskdash.web.live import LiveFeed
+from taskdash.web.schemas import error_responses
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(prefix="/api/v1", tags=["live"], responses=error_responses(401, 403, 503))
 
 KEEPALIVE_S = 15.0
 DISCONNECT_CHECK_S = 1.0
@@ -25,7 +26,11 @@ DISCONNECT_CHECK_S = 1.0
 SESSION_CHECK_S = 3.0
 
 
-@router.get("/events", response_class=StreamingResponse)
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"description": "server-sent events", "content": {"text/event-stream": {}}}},
+)
 async def events(request: Request, user: UserDep, store: StoreDep) -> StreamingResponse:
     """`event: task` (a history entry of a task the caller may see), `event: remove` (`{"task_id"}`
     of a task that left the caller's lists) and `event: service` (health changes), as they

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from taskdash.domain.errors import NotLoggedIn, TaskDashError
 from taskdash.web.deps import StoreDep
 from taskdash.web.errors import error_body
+from taskdash.web.schemas import json_error_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -20,7 +21,27 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+_READINESS = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["ready", "checks"],
+            "properties": {
+                "ready": {"type": "boolean"},
+                "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    }
+}
+
+
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "every dependency answers", "content": _READINESS},
+        503: {"description": "a dependency is unreachable (see checks)", "content": _READINESS},
+    },
+)
 async def readyz(request: Request, store: StoreDep) -> JSONResponse:
     """503 with the reason when a dependency is unreachable."""
     checks: dict[str, str] = {}
@@ -43,7 +64,14 @@ def _metrics_allowed(request: Request) -> bool:
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"description": "Prometheus text format", "content": {"text/plain": {}}},
+        **json_error_responses(400, 401, 500),
+    },
+)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics; behind `Authorization: Bearer` when TASKDASH_METRICS_TOKEN is set."""
     if not _metrics_allowed(request):

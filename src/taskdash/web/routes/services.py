@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from taskdash.web.deps import StoreDep, UserDep
-from taskdash.web.schemas import ServiceOut, ServicesOut
+from taskdash.web.schemas import ServiceOut, ServicesOut, error_responses
 
-router = APIRouter(prefix="/api/v1/services", tags=["services"])
+router = APIRouter(
+    prefix="/api/v1/services", tags=["services"], responses=error_responses(401, 403, 503)
+)
 
 
 @router.get("")

@@ -23,9 +23,12 @@ from taskdash.web.schemas import (
     TaskPage,
     decode_cursor,
     encode_cursor,
+    error_responses,
 )
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = APIRouter(
+    prefix="/api/v1/tasks", tags=["tasks"], responses=error_responses(401, 403, 404, 409, 503)
+)
 HISTORY_LIMIT = 200
 
 
@@ -100,6 +103,8 @@ async def assign(
         raise BadRequest("give ids, a filter, or all: true")
     if body.strategy and body.user:
         raise BadRequest("give a user or a strategy, not both")
+    if body.strategy and not body.group:
+        raise BadRequest("give a group for a strategy")
     change = AssignChange(user=body.user, checker=body.checker, group=body.group)
     if change == AssignChange():
         raise BadRequest("give user, checker, group or a strategy")

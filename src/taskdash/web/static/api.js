@@ -45,7 +45,8 @@ export async function api(method, path, body = undefined) {
       status: response.status,
       errid: data?.errid ?? 0,
       errmsg: data?.errmsg ?? response.statusText,
-      detail: data?.detail ?? "",
+      // An unexpected error (1011) has no detail but an ID an operator can find in the log.
+      detail: data?.detail ?? (data?.request_id ? `request ${data.request_id}` : ""),
     });
     if (error.errid === 1004 && path !== "/login") listeners.forEach((fn) => fn(error));
     throw error;

@@ -43,6 +43,7 @@ const ERROR_GLOSS = {
   1008: "claim limit reached",
   1009: "nothing to claim",
   1010: "too many requests",
+  1011: "unexpected server error",
 };
 
 const WORDS = {
