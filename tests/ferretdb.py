@@ -23,7 +23,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from tests.servers import ServerProcess, tool
+from tests.servers import TOOLS, ServerProcess
 from tests.support import free_port, wait_until
 
 START_TIMEOUT_S = 30.0
@@ -180,7 +180,9 @@ class FerretDb:
         return postgres
 
     def start(self) -> FerretDb:
-        binary = tool("ferretdb")
+        binary = TOOLS / "ferretdb"
+        if not binary.exists():
+            pytest.fail(f"{binary} is missing: {BUILD_HINT}")
         self.data_path.mkdir(parents=True, exist_ok=True)
         self.postgres = self._cluster()
         self.proc = ServerProcess(
