@@ -60,7 +60,10 @@ else
 fi
 
 # A second build started meanwhile (another checkout, make -j) waits instead of racing.
-exec 9>"$LOCK_FILE"
+# (Read-only when another account created the lock file: flock needs only an open descriptor.)
+if ! { exec 9>>"$LOCK_FILE"; } 2>/dev/null; then
+    exec 9<"$LOCK_FILE"
+fi
 flock 9
 
 install_packages() {
