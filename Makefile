@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup tools run test lint typecheck pytest bench lock clean
+.PHONY: setup tools nsq mongo-server run test lint typecheck pytest bench lock clean
 
 setup: $(STAMP)
 
@@ -15,11 +15,19 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# nsqd, nsqlookupd, nsq_tail and FerretDB, built once from tools/ into .tools/bin (needs Go).
-tools:
+# The test servers, built once: nsqd, nsqlookupd, nsq_tail (from tools/nsq, needs Go) and the
+# MongoDB test server (FerretDB v2 on PostgreSQL 15 + DocumentDB; apt-get and make install as
+# root or through sudo, a few minutes the first time; see scripts/build-mongo-server.sh).
+tools: nsq mongo-server
+
+nsq:
 	scripts/build-tools.sh
 
+mongo-server:
+	scripts/build-mongo-server.sh
+
 # The demo uses a local nsqd when one is built; without Go it falls back to HTTP ingest.
+# It never needs the MongoDB test server, so it does not wait for that build.
 run: setup
 	-@scripts/build-tools.sh || echo "(could not build nsqd: the demo uses HTTP ingest)"
 	$(BIN)/taskdash demo

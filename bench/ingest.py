@@ -128,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         nsqd = Nsqd(tmp / "nsqd", node_id=1).start()
-        ferretdb = FerretDb(tmp / "ferretdb").start() if backend == "mongo" else None
+        ferretdb = FerretDb(tmp / "ferretdb", durable=True).start() if backend == "mongo" else None
         try:
             for run in range(runs):
                 nsqd.create_channel("bare", "bare")
@@ -153,7 +153,7 @@ def main() -> None:
         finally:
             nsqd.stop()
             if ferretdb:
-                ferretdb.stop()
+                ferretdb.close()
     bare_rate, our_rate = count / median(bare), count / median(ours)
     name = f"ingest_{backend}_{count}" + (f"_{processes}_processes" if processes > 1 else "")
     report(f"{name}_bare_reader", bare_rate, "msg/s", 1.0, "bare pynsq Reader")

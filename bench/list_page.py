@@ -127,8 +127,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
         if backend == "mongo":
-            ferretdb = FerretDb(tmp / "ferretdb").start()
-            stack.callback(ferretdb.stop)
+            ferretdb = FerretDb(tmp / "ferretdb", durable=True).start()
+            stack.callback(ferretdb.close)
             store_url = ferretdb.url("bench")
         else:
             store_url = f"sqlite:///{tmp / 'list.db'}"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Build the Go test servers used by TaskDash's tests into .tools/bin/.
+# Build nsqd and its companions (the demo's and the tests' NSQ) into .tools/bin/.
 #
 #   .tools/bin/nsqd, nsqlookupd, nsq_tail   from tools/nsq      (github.com/nsqio/nsq)
-#   .tools/bin/ferretdb                     from tools/ferretdb (FerretDB, SQLite handler)
+#
+# The MongoDB test server (FerretDB v2 on PostgreSQL + DocumentDB) is built apart, by
+# scripts/build-mongo-server.sh: it takes minutes once, and the demo does not use it.
 #
 # A binary is rebuilt only when it is missing or older than its module's
 # go.mod, go.sum or *.go files; otherwise it is reported as up to date.
-# Needs Go >= 1.24 (FerretDB's go.mod). Modules are fetched from the Go module
+# Needs Go >= 1.21 (nsq's go.mod). Modules are fetched from the Go module
 # proxy on first use; go.sum is committed, so default flags (-mod=readonly)
 # suffice. The Go build cache stays in its default location.
 #
@@ -69,4 +71,3 @@ build_tool() {
 build_tool nsqd       nsq      github.com/nsqio/nsq/apps/nsqd
 build_tool nsqlookupd nsq      github.com/nsqio/nsq/apps/nsqlookupd
 build_tool nsq_tail   nsq      github.com/nsqio/nsq/apps/nsq_tail
-build_tool ferretdb   ferretdb .

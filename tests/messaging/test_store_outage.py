@@ -23,11 +23,11 @@ STORE_READ_FAILED = {"errid": 1002, "errmsg": "数据库查询失败"}
 @pytest.fixture
 def own_ferretdb(tmp_path: Path) -> Iterator[FerretDb]:
     """A FerretDB of this test's own (the session one must stay up for the other tests)."""
-    server = FerretDb(tmp_path / "ferretdb").start()
+    server = FerretDb(tmp_path / "ferretdb")
     try:
-        yield server
+        yield server.start()
     finally:
-        server.stop()
+        server.close()
 
 
 def channel(nsqd: Nsqd, topic: str) -> dict[str, Any]:

@@ -310,7 +310,7 @@ async def test_a_down_server_answers_store_errors_quickly_and_recovers(tmp_path:
         assert len(await store.tasks.find(TaskQuery())) == 1
     finally:
         await store.aclose()
-        server.stop()
+        server.close()
 
 
 async def test_opening_a_store_on_a_down_server_fails_with_a_store_error() -> None:

@@ -39,7 +39,7 @@ from taskdash.store.sqlite.tasks import build_list_sql
 @pytest.fixture(params=["sqlite", "mongo"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "mongo":
-        url = request.getfixturevalue("mongo_url")  # a fresh database on the FerretDB server
+        url = request.getfixturevalue("mongo_url")  # a fresh database on the MongoDB test server
     else:
         url = f"sqlite:///{tmp_path / 'contract.db'}"
     opened = await open_store(url)
@@ -96,24 +96,7 @@ def rules_for(
     )
 
 
-def skip_where_conditional_writes_race(request: pytest.FixtureRequest) -> None:
-    """Skip on FerretDB, which serves the "mongo" param: its conditional writes are not atomic.
-
-    FerretDB v1 runs findAndModify/update as "find the documents matching the filter, then
-    rewrite each by _id" with nothing in between holding them (FerretDB issue #3040), so N
-    concurrent claims of one task can all match `user: ""` and all win. Seen here: "assert 4 == 1"
-    (4 winners of 50 claims of one task) and "assert 30 == 9" (30 claim_next results naming 9
-    distinct tasks). On a real MongoDB each of these claims is one atomic find_one_and_update.
-    """
-    if request.node.callspec.params["store"] == "mongo":
-        pytest.skip("FerretDB v1's findAndModify is not atomic (FerretDB #3040)")
-
-
-async def test_concurrent_claims_of_one_task_have_one_winner(
-    store: Store, request: pytest.FixtureRequest
-) -> None:
-    # FerretDB's conditional writes are not atomic, so it cannot show this (see the helper).
-    skip_where_conditional_writes_race(request)
+async def test_concurrent_claims_of_one_task_have_one_winner(store: Store) -> None:
     await ingest(store, message(1))
     outcomes = await asyncio.gather(
         *(
@@ -129,11 +112,7 @@ async def test_concurrent_claims_of_one_task_have_one_winner(
     assert stored is not None and stored.user == winners[0].user and stored.status == CLAIMED
 
 
-async def test_concurrent_claim_next_never_gives_a_task_twice(
-    store: Store, request: pytest.FixtureRequest
-) -> None:
-    # FerretDB's conditional writes are not atomic, so it cannot show this (see the helper).
-    skip_where_conditional_writes_race(request)
+async def test_concurrent_claim_next_never_gives_a_task_twice(store: Store) -> None:
     await ingest(store, *(message(i) for i in range(20)))
     outcomes = await asyncio.gather(
         *(

@@ -1,22 +1,20 @@
-// Command ferretdb is a minimal wrapper around FerretDB's embeddable package
-// (github.com/FerretDB/FerretDB/ferretdb), used as a MongoDB-compatible test
-// server backed by SQLite. It is built by scripts/build-tools.sh into
-// .tools/bin/ferretdb.
+// Command ferretdb is a minimal wrapper around FerretDB v2's embeddable package
+// (github.com/FerretDB/FerretDB/v2/ferretdb): the MongoDB wire protocol served
+// from PostgreSQL with the DocumentDB extension, used as TaskDash's MongoDB test
+// server. scripts/build-mongo-server.sh builds it into .tools/bin/ferretdb, and
+// tests/ferretdb.py starts it beside a PostgreSQL cluster of its own.
 //
-// Why a wrapper: FerretDB's own cmd/ferretdb panics when built from the module
-// cache (`go install`) because build/version/version.txt is missing. The
-// embeddable package skips reading version.txt whenever the main module is not
-// github.com/FerretDB/FerretDB, so no build tags or ldflags are needed here.
+// Why a wrapper: FerretDB's own cmd/ferretdb expects generated build files
+// (build/version/version.txt) that a module-cache build lacks; the embeddable
+// package reads the version from the build info instead.
 //
-// Telemetry: the embeddable package never creates the telemetry reporter (that
-// lives only in cmd/ferretdb, which is not linked in), and ferretdb.New also
-// disables and locks telemetry in its in-memory state, so nothing here reaches
-// the network. Tracing exporters (OTLP) are likewise only set up by
-// cmd/ferretdb; the OpenTelemetry global tracer stays the no-op default.
+// Telemetry is switched off explicitly (Config.Telemetry = false), so nothing
+// here reaches the network; authentication is off in the embeddable package,
+// which suits a loopback-only test server.
 //
-// Shutdown: SIGTERM or SIGINT cancels the context given to Run; FerretDB then
-// closes its listener and gives clients that are still connected up to 3
-// seconds to disconnect before closing them, and the process exits 0.
+// Shutdown: SIGTERM or SIGINT cancels the context given to Run, which returns
+// once the listener, the client connections and the PostgreSQL pool are closed;
+// the process then exits 0.
 package main
 
 import (
@@ -30,12 +28,13 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
+	"github.com/FerretDB/FerretDB/v2/ferretdb"
 )
 
 func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP `HOST:PORT` to listen on")
-	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI of the data `DIRECTORY` (must end with /)")
+	postgresqlURL := flag.String("postgresql-url", "", "`URL` of the PostgreSQL database with the documentdb extension")
+	stateDir := flag.String("state-dir", "", "`DIRECTORY` for FerretDB's state file")
 	logLevel := flag.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	flag.Parse()
 
@@ -50,50 +49,38 @@ func main() {
 		os.Exit(2)
 	}
 
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	slog.SetDefault(logger)
-
-	if err := run(logger, *listenAddr, *sqliteURL); err != nil {
-		logger.Error("ferretdb failed", "error", err)
+	if err := run(level, *listenAddr, *postgresqlURL, *stateDir); err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb failed: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger *slog.Logger, listenAddr, sqliteURL string) error {
-	if listenAddr == "" {
-		return errors.New("--listen-addr must not be empty")
+func run(level slog.Level, listenAddr, postgresqlURL, stateDir string) error {
+	if listenAddr == "" || postgresqlURL == "" || stateDir == "" {
+		return errors.New("--listen-addr, --postgresql-url and --state-dir are required")
 	}
 
-	// The SQLite handler expects a directory; create it if it is a plain
-	// relative or absolute path (file:DIR/ without query parameters).
-	if dir, ok := strings.CutPrefix(sqliteURL, "file:"); ok && !strings.Contains(dir, "?") && dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("creating SQLite directory: %w", err)
-		}
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return fmt.Errorf("creating the state directory: %w", err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
+	telemetry := false
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{
-			TCP: listenAddr,
-		},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL,
+		PostgreSQLURL: postgresqlURL,
+		ListenAddr:    listenAddr,
+		StateDir:      stateDir,
+		LogLevel:      level,
+		LogOutput:     os.Stderr,
+		Telemetry:     &telemetry,
 	})
 	if err != nil {
 		return err
 	}
 
-	logger.Info("ferretdb listening", "uri", f.MongoDBURI(), "sqlite_url", sqliteURL)
-
-	if err := f.Run(ctx); err != nil {
-		return err
-	}
-
-	logger.Info("ferretdb stopped")
+	f.Run(ctx)
 
 	return nil
 }
