@@ -1,4 +1,5 @@
-"""Of N simultaneous claims exactly one wins, on one server and on two sharing one SQLite file."""
+"""Of N simultaneous claims exactly one wins: on one server (SQLite and MongoDB) and on two
+processes sharing one SQLite file."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from taskdash.actions import accounts
 from taskdash.domain.models import CLAIMED, Role, TaskQuery, User
@@ -123,19 +123,6 @@ def claim_history(settings: Settings, task_id: str) -> list[Any]:
 
     result: list[Any] = run_on_store(settings, history)
     return result
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    """The embedded store only: the MongoDB test server (FerretDB v1) rewrites a matched
-    document without holding it (FerretDB issue #3040), so it cannot honestly show one winner
-    among concurrent conditional writes. On a real MongoDB each claim is one atomic
-    find_one_and_update; the store contract runs the same claims on FerretDB one at a time."""
-    live = LiveServer(make_settings(tmp_path)).start()
-    try:
-        yield live
-    finally:
-        live.stop()
 
 
 def test_fifty_claims_of_one_task_have_one_winner(server: LiveServer) -> None:

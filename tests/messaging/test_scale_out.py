@@ -141,11 +141,14 @@ def test_two_instances_on_one_mongodb_share_the_nsq_channel_and_sessions(
         assert a.healthy() and b.healthy()
 
 
-def test_concurrent_claim_next_on_two_instances_never_gives_a_task_twice(tmp_path: Path) -> None:
-    # On one shared SQLite file, not FerretDB: FerretDB v1 runs findAndModify as a read and a
-    # separate write (FerretDB issue #3040), so a conditional claim there is not atomic, and a
-    # pass on it would prove nothing. SQLite serialises the two processes' claims.
-    settings = make_settings(tmp_path)
+@pytest.mark.parametrize("store", ["sqlite", "mongo"])
+def test_concurrent_claim_next_on_two_instances_never_gives_a_task_twice(
+    tmp_path: Path, request: pytest.FixtureRequest, store: str
+) -> None:
+    # Two processes on one SQLite file (serialised by BEGIN IMMEDIATE) and on one MongoDB
+    # database (each claim one conditional find_one_and_update).
+    overrides = {"store_url": request.getfixturevalue("mongo_url")} if store == "mongo" else {}
+    settings = make_settings(tmp_path, **overrides)
     names = add_annotators(settings, CLAIMERS)
     env = clean_env(TASKDASH_INGEST_TOKEN=INGEST_TOKEN, TASKDASH_LOG_LEVEL="WARNING")
     bodies = [task_body(f"next-{n:02d}", created=1596174701 + n) for n in range(CLAIMABLE)]

@@ -26,12 +26,6 @@ from tests.support import PASSWORD, LiveServer, make_settings
 LIMIT_PER_USER = 5  # the default login_max_failures_per_user
 
 
-def skip_on_ferretdb(request: pytest.FixtureRequest, fixture: str) -> None:
-    """FerretDB v1's findAndModify/$inc are not atomic (FerretDB #3040): no burst test there."""
-    if request.node.callspec.params[fixture] == "mongo":
-        pytest.skip("FerretDB v1's findAndModify is not atomic (FerretDB #3040)")
-
-
 @contextmanager
 def live_server(tmp_path: Path, store_url: str | None, **overrides: Any) -> Iterator[LiveServer]:
     if store_url:
@@ -77,9 +71,8 @@ def assert_throttled(answer: httpx.Response, *, window_s: float) -> None:
 
 @pytest.mark.parametrize(("wrong", "with_right_one"), [(40, True), (200, False)])
 def test_a_burst_checks_no_more_passwords_than_the_limit(
-    server: LiveServer, request: pytest.FixtureRequest, wrong: int, with_right_one: bool
+    server: LiveServer, wrong: int, with_right_one: bool
 ) -> None:
-    skip_on_ferretdb(request, "server")
     add_users(server.settings, ("victim", "annotator"))
     logins = [("victim", f"guess {i:03d}") for i in range(wrong)]
     if with_right_one:
@@ -92,10 +85,7 @@ def test_a_burst_checks_no_more_passwords_than_the_limit(
     assert statuses[401] + statuses[200] + statuses[429] == len(logins)
 
 
-def test_a_burst_over_many_names_checks_no_more_than_the_address_limit(
-    server: LiveServer, request: pytest.FixtureRequest
-) -> None:
-    skip_on_ferretdb(request, "server")
+def test_a_burst_over_many_names_checks_no_more_than_the_address_limit(server: LiveServer) -> None:
     limit = server.settings.login_max_failures_per_address
     statuses = burst(server.url, [(f"user{i:03d}", "guess") for i in range(3 * limit)])
     assert statuses[401] <= limit
@@ -103,9 +93,7 @@ def test_a_burst_over_many_names_checks_no_more_than_the_address_limit(
 
 
 async def test_login_attempt_counts_are_atomic(store_url: str | None, tmp_path: Path) -> None:
-    if store_url is not None:
-        pytest.skip("FerretDB v1's findAndModify/$inc are not atomic (FerretDB #3040)")
-    store = await open_store(f"sqlite:///{tmp_path / 'counts.db'}")
+    store = await open_store(store_url or f"sqlite:///{tmp_path / 'counts.db'}")
     try:
         now = time.time()
         counts = await asyncio.gather(
