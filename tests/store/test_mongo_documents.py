@@ -199,6 +199,7 @@ async def test_metadata_accounts_and_dead_letters_documents(
         "disabled": False,
         "lang": "zh",
         "created_at": 1.0,
+        "name_key": "bob",  # unique: names are unique without regard to case
     }
     await store.accounts.add_session(Session("h1", "bob", 1.0, time.time() + 60))
     assert raw.sessions.find_one({"_id": "h1"}) is not None

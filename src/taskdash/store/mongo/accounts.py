@@ -164,20 +164,20 @@ class MongoAccountRepo:
         return result.deleted_count
 
     async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+        # Three single-document atomic steps, retried while others change the counter between
+        # them: count in the open window, restart a lapsed one, or create the counter. (Not one
+        # conditional upsert: a findAndModify upsert whose _id exists answers a duplicate key
+        # error whose code differs between servers.)
         cutoff = now - window_s
         with writing():
             for _ in range(_COUNT_ROUNDS):
-                try:
-                    doc = await self._failures.find_one_and_update(
-                        {"_id": key, "window_start": {"$gt": cutoff}},
-                        {"$inc": {"count": 1}, "$setOnInsert": {"window_start": now}},
-                        upsert=True,
-                        return_document=ReturnDocument.AFTER,
-                    )
-                    assert doc is not None  # an upsert returning the document after it
+                doc = await self._failures.find_one_and_update(
+                    {"_id": key, "window_start": {"$gt": cutoff}},
+                    {"$inc": {"count": 1}},
+                    return_document=ReturnDocument.AFTER,
+                )
+                if doc is not None:
                     return AttemptCount(count=int(doc["count"]), window_start=doc["window_start"])
-                except DuplicateKeyError:
-                    pass  # the counter exists, its window lapsed: this attempt starts a new one
                 restarted = await self._failures.find_one_and_update(
                     {"_id": key, "window_start": {"$lte": cutoff}},
                     {"$set": {"count": 1, "window_start": now}},
@@ -185,6 +185,11 @@ class MongoAccountRepo:
                 )
                 if restarted is not None:
                     return AttemptCount(count=1, window_start=now)
+                try:
+                    await self._failures.insert_one({"_id": key, "count": 1, "window_start": now})
+                except DuplicateKeyError:
+                    continue  # another attempt created it first: count in its window
+                return AttemptCount(count=1, window_start=now)
         raise StoreWriteError(f"login attempt counter kept changing for {_COUNT_ROUNDS} rounds")
 
     async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
