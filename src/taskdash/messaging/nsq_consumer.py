@@ -150,14 +150,15 @@ class NsqConsumer:
         try:
             await self._handler.handle_batch([inbound for _, inbound in batch])
         except Exception as exc:
+            if not await self._handler.store_answers():
+                # The store is away: the whole batch waits for it in nsqd. Not the messages'
+                # fault, so no dead-lettering (which needs the store, and would pay its
+                # timeout once per message); splitting would pay it once per message too.
+                for message, inbound in batch:
+                    _requeue(message, inbound)
+                return
             if len(batch) == 1:
                 await self._failed(*batch[0], exc)
-                return
-            if not await self._handler.store_answers():
-                # The store is away: the whole batch waits for it (splitting would only pay
-                # the store's timeout once per message).
-                for message, inbound in batch:
-                    await self._failed(message, inbound, exc)
                 return
             # Isolate what fails: apply one by one, so one bad message holds up no other.
             logger.warning(
