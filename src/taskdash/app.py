@@ -6,25 +6,27 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
 
 from taskdash import __version__
+from taskdash.domain.errors import TaskDashError
 from taskdash.messaging import http_ingest
 from taskdash.messaging.handlers import MessageHandler
 from taskdash.messaging.nsq_consumer import NsqConsumer
+from taskdash.messaging.nsq_readiness import NsqReadiness
 from taskdash.messaging.publisher import NsqPublisher
 from taskdash.messaging.task_events import TaskEventPublisher
 from taskdash.settings import Settings
-from taskdash.store import open_store
+from taskdash.store import open_store, redact_url
 from taskdash.sync.metadata import MetadataPuller
 from taskdash.sync.sweeps import Sweeper
 from taskdash.web.body_limit import BodyLimits
 from taskdash.web.errors import install_error_handlers
 from taskdash.web.live import LiveFeed
 from taskdash.web.openapi import install_openapi
+from taskdash.web.readiness import StoreReadiness
 from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
 from taskdash.web.routes.docs import install_docs
 from taskdash.web.routes.pages import install_pages
@@ -35,39 +37,33 @@ from taskdash.web.server_errors import ServerErrors
 logger = logging.getLogger(__name__)
 
 
-def redact_url(url: str) -> str:
-    """The URL without its password, for logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
-
-
-async def _nsq_readiness(consumer: NsqConsumer) -> str:
-    return "ok" if consumer.connected() else "error: not connected to every topic's nsqd"
-
-
 def create_app(settings: Settings) -> FastAPI:
     """A TaskDash app; its lifespan opens the store and background work, and closes them."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await open_store(settings.store_url)
+        try:
+            store = await open_store(settings.store_url)
+        except TaskDashError as exc:
+            # cli.py says this in one line; the traceback is for DEBUG.
+            where = redact_url(settings.store_url)
+            app.state.startup_error = f"cannot open the store {where}: {exc.detail or exc}"
+            raise
         logger.info("store open: %s", redact_url(settings.store_url))
         handler = MessageHandler(store=store, settings=settings)
         consumer = NsqConsumer(settings=settings, handler=handler)
         sweeper = Sweeper(store=store, settings=settings)
         app.state.store = store
         app.state.message_handler = handler
-        app.state.readiness_probes = {}
+        app.state.readiness_probes = {"store": StoreReadiness(store=store).check}
         publisher = NsqPublisher(settings)
         event_publisher = TaskEventPublisher(
             store=store, publisher=publisher, topic=settings.events_topic
         )
         if consumer.enabled:
             consumer.start()
-            app.state.readiness_probes["nsq"] = lambda: _nsq_readiness(consumer)
+            nsq_ready = NsqReadiness(settings=settings, readers=consumer.connected_by_topic)
+            app.state.readiness_probes["nsq"] = nsq_ready.check
             if settings.events_topic:
                 await publisher.start()
                 event_publisher.start()

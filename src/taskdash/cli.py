@@ -9,6 +9,8 @@ import contextlib
 import getpass
 import json
 import logging
+import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +20,7 @@ from pydantic import ValidationError
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.domain.models import Role
-from taskdash.settings import Settings
+from taskdash.settings import Settings, unknown_environment
 from taskdash.store import open_store, sqlite_path
 
 logger = logging.getLogger("taskdash")
@@ -47,10 +49,17 @@ def configure_logging(settings: Settings) -> None:
     # Per-request and per-connection chatter of the libraries; their warnings still show.
     for noisy in ("httpx", "nsq"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # pymongo's DEBUG records carry whole commands and replies (password hashes, session
+    # tokens): never shown, at any level.
+    logging.getLogger("pymongo").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def load_settings(overrides: dict[str, Any]) -> Settings:
     """Settings from the environment and flags; one clear line and exit 2 when one is bad."""
+    unknown = unknown_environment(os.environ)
+    if unknown:
+        print(f"taskdash: {unknown}", file=sys.stderr)
+        raise SystemExit(2)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -62,32 +71,94 @@ def load_settings(overrides: dict[str, Any]) -> Settings:
         raise SystemExit(2) from None
 
 
+class _Server:
+    """uvicorn on a socket bound beforehand; says "listening" only once it accepts."""
+
+    def __init__(self, settings: Settings, sock: socket.socket) -> None:
+        import uvicorn
+
+        from taskdash.app import create_app
+
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            # The client address is decided in one place, web/deps.py (TASKDASH_TRUSTED_PROXIES):
+            # uvicorn would otherwise believe X-Forwarded-For from any loopback peer.
+            proxy_headers=False,
+            timeout_graceful_shutdown=10,
+        )
+        sock_name = sock.getsockname()
+        url = f"http://{settings.host}:{sock_name[1]}"
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets=sockets)
+                if self.started:
+                    logger.info("listening on %s", url)
+
+        self.server = Server(config)
+        self.sock = sock
+
+    def run(self) -> int:
+        """0 after a clean stop; 1 when start-up failed (one line says why)."""
+        try:
+            self.server.run(sockets=[self.sock])
+        except SystemExit:
+            failure = getattr(self.app.state, "startup_error", "") or "start-up failed"
+            print(f"taskdash: {failure}", file=sys.stderr)
+            return 1
+        finally:
+            self.sock.close()
+        return 0
+
+
+class _QuietStartupFailure(logging.Filter):
+    """uvicorn's traceback of a start-up failure that TaskDash explains in one line."""
+
+    def __init__(self, app_state: Any) -> None:
+        super().__init__()
+        self._state = app_state
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.ERROR or not getattr(self._state, "startup_error", "")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (not yet listening); OSError if that is impossible."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from taskdash.app import create_app
-
     overrides = {name: getattr(args, name) for name in Settings.model_fields}
     overrides["store_url"] = args.store or overrides["store_url"]
     settings = load_settings(overrides)
     configure_logging(settings)
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        logger.debug("bind failed", exc_info=True)
+        where = f"{settings.host}:{settings.port}"
+        print(f"taskdash: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     if settings.store_url.startswith("sqlite:"):
         data = Path(sqlite_path(settings.store_url)).resolve()
         logger.info("data: %s (embedded SQLite store)", data)
-    logger.info("listening on http://%s:%d", settings.host, settings.port)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        # The client address is decided in one place, web/deps.py (TASKDASH_TRUSTED_PROXIES):
-        # uvicorn would otherwise believe X-Forwarded-For from any loopback peer.
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-    )
-    uvicorn.Server(config).run()
-    return 0
+    server = _Server(settings, sock)
+    if settings.log_level != "DEBUG":
+        logging.getLogger("uvicorn.error").addFilter(_QuietStartupFailure(server.app.state))
+    return server.run()
 
 
 def _demo(args: argparse.Namespace) -> int:

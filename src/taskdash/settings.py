@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import re
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -13,11 +16,18 @@ from taskdash.domain.models import DEFAULT_FINISHED_STATUSES
 # Lists come from the environment as comma-separated text, not JSON.
 CommaList = Annotated[list[str], NoDecode]
 
+ENV_PREFIX = "TASKDASH_"
+# nsqd's own rule for topic and channel names (nsq/internal/protocol/names.go).
+_NSQ_NAME = re.compile(r"[.a-zA-Z0-9_-]+(#ephemeral)?")
+NSQ_NAME_MAX = 64
+
 
 class Settings(BaseSettings):
     """Everything an operator can set; built once in cli.py and passed down."""
 
-    model_config = SettingsConfigDict(env_prefix="TASKDASH_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, allow_inf_nan=False
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -38,6 +48,7 @@ class Settings(BaseSettings):
     nsq_max_in_flight: int = Field(1000, ge=1)
     nsq_max_attempts: int = Field(5, ge=1)
     nsq_lookupd_poll_interval_s: int = Field(15, ge=1)
+    nsq_msg_timeout_s: float = Field(30.0, ge=1, le=900)
     nsq_tls: bool = False
     nsq_tls_ca_file: str = ""
     nsq_tls_cert_file: str = ""
@@ -73,6 +84,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_store(cls, value: str) -> str:
         if value.startswith("sqlite:///"):
+            from taskdash.store import sqlite_path
+
+            sqlite_path(value)  # a URL without a path is refused here
             return value
         if value.startswith(("mongodb://", "mongodb+srv://")):
             from taskdash.store import mongodb_database
@@ -80,6 +94,22 @@ class Settings(BaseSettings):
             mongodb_database(value)  # a URL without a database name is refused here
             return value
         raise ValueError("must be sqlite:///path/to.db or mongodb://host:port/dbname")
+
+    @field_validator(
+        "topic_service_register",
+        "topic_task_register",
+        "topic_update_status",
+        "topic_heartbeat",
+        "nsq_channel",
+    )
+    @classmethod
+    def _nsq_name(cls, value: str) -> str:
+        return nsq_name(value)
+
+    @field_validator("events_topic")
+    @classmethod
+    def _events_topic(cls, value: str) -> str:
+        return nsq_name(value) if value else value  # empty: task events are not published
 
     @field_validator(
         "nsqd_tcp_addresses",
@@ -123,3 +153,24 @@ class Settings(BaseSettings):
             self.topic_update_status: "updateStatus",
             self.topic_heartbeat: "heartBeat",
         }
+
+
+def nsq_name(value: str) -> str:
+    """`value` if nsqd accepts it as a topic or channel name, else ValueError."""
+    if not _NSQ_NAME.fullmatch(value) or len(value) > NSQ_NAME_MAX:
+        raise ValueError(
+            f"{value!r} is not an NSQ name (1-{NSQ_NAME_MAX} characters of . a-z A-Z 0-9 _ -,"
+            " optionally ending in #ephemeral)"
+        )
+    return value
+
+
+def unknown_environment(environ: Mapping[str, str]) -> str | None:
+    """One line naming the first TASKDASH_* variable that is no setting, or None."""
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    for variable in sorted(environ):
+        if variable.upper().startswith(ENV_PREFIX) and variable.upper() not in known:
+            close = difflib.get_close_matches(variable.upper(), sorted(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            return f"unknown setting {variable}{hint}"
+    return None

@@ -29,7 +29,9 @@ MAX_BATCH = 500
 WORKERS = 2
 # How long a worker lets a small batch fill up: every batch costs one fsync.
 LINGER_S = 0.005
-MAX_REQUEUE_DELAY_MS = 60_000
+# A message that failed for want of the store is retried at least this often, so that it is
+# stored within seconds of the store's return (nsqd holds it meanwhile; nothing is lost).
+MAX_REQUEUE_DELAY_MS = 5_000
 DRAIN_TIMEOUT_S = 10.0
 
 
@@ -91,6 +93,8 @@ class NsqConsumer:
                 lookupd_poll_interval=int(s.nsq_lookupd_poll_interval_s),
                 max_in_flight=s.nsq_max_in_flight,
                 max_tries=0,
+                # nsqd gives a crashed instance's in-flight messages to another after this.
+                msg_timeout=s.nsq_msg_timeout_s,
                 **connection_options(s),
             )
             self._readers.append(reader)
@@ -146,14 +150,15 @@ class NsqConsumer:
         try:
             await self._handler.handle_batch([inbound for _, inbound in batch])
         except Exception as exc:
+            if not await self._handler.store_answers():
+                # The store is away: the whole batch waits for it in nsqd. Not the messages'
+                # fault, so no dead-lettering (which needs the store, and would pay its
+                # timeout once per message); splitting would pay it once per message too.
+                for message, inbound in batch:
+                    _requeue(message, inbound)
+                return
             if len(batch) == 1:
                 await self._failed(*batch[0], exc)
-                return
-            if not await self._handler.store_answers():
-                # The store is away: the whole batch waits for it (splitting would only pay
-                # the store's timeout once per message).
-                for message, inbound in batch:
-                    await self._failed(message, inbound, exc)
                 return
             # Isolate what fails: apply one by one, so one bad message holds up no other.
             logger.warning(
@@ -189,8 +194,9 @@ class NsqConsumer:
         else:
             _finish(message)
 
-    def connected(self) -> bool:
-        return bool(self._readers) and all(reader.conns for reader in self._readers)
+    def connected_by_topic(self) -> dict[str, set[str]]:
+        """topic -> the nsqd addresses its Reader holds a subscribed connection to."""
+        return {reader.topic: set(reader.conns) for reader in self._readers}
 
     async def aclose(self) -> None:
         """Drain: RDY 0 everywhere, let in-flight batches finish (bounded), requeue the rest."""

@@ -39,9 +39,18 @@ class _OwnCloses(logging.Filter):
         return not ("ERROR" in message and any(sign in repr(args[-1]) for sign in _CLOSED))
 
 
+class _TopicNotYetListed(logging.Filter):
+    """nsqlookupd answers 404 for a topic no nsqd holds yet: normal before the first message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (str(record.msg).endswith("query error: %s") and "HTTP 404" in str(args[-1:]))
+
+
 _own_closes = _OwnCloses()
 for _name in ("nsq.client", "nsq.reader", "nsq.writer"):
     logging.getLogger(_name).addFilter(_own_closes)
+logging.getLogger("nsq.reader").addFilter(_TopicNotYetListed())
 
 
 @asynccontextmanager

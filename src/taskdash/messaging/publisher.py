@@ -1,12 +1,14 @@
 """Publishing to NSQ: a pynsq Writer behind an awaitable `mpub`.
 
-nsqd addresses come from the settings, or from nsqlookupd's /nodes when only lookupd is set.
+nsqd addresses come from the settings, or from nsqlookupd's /nodes when only lookupd is set;
+then the Writer is made once nsqlookupd lists an nsqd (it may start after TaskDash).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -32,15 +34,24 @@ class NsqPublisher:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._writer: Any = None
+        self._started = False
+        self._discovered_at = float("-inf")
 
     async def start(self) -> None:
-        addresses = list(self._settings.nsqd_tcp_addresses) or await self._discover()
+        self._started = True
+        if self._settings.nsqd_tcp_addresses:
+            self._connect(list(self._settings.nsqd_tcp_addresses))
+        else:
+            await self.refresh()
+
+    def _connect(self, addresses: list[str]) -> None:
         self._writer = nsq.Writer(
             addresses, reconnect_interval=RECONNECT_INTERVAL_S, **connection_options(self._settings)
         )
 
     async def _discover(self) -> list[str]:
         """nsqd TCP addresses known to nsqlookupd (used when only lookupd is configured)."""
+        self._discovered_at = time.monotonic()
         found: set[str] = set()
         async with httpx.AsyncClient(timeout=2) as client:
             for address in self._settings.nsqlookupd_http_addresses:
@@ -49,14 +60,23 @@ class NsqPublisher:
                     for producer in answer.json().get("producers", []):
                         found.add(f"{producer['broadcast_address']}:{producer['tcp_port']}")
                 except (httpx.HTTPError, ValueError, KeyError) as exc:
-                    logger.warning("nsqlookupd %s: %s", address, exc)
+                    logger.debug("nsqlookupd %s: %s", address, exc)
         return sorted(found)
 
     async def refresh(self) -> None:
-        """Connect to nsqd nodes that appeared in nsqlookupd since the last look."""
-        if self._writer is None or self._settings.nsqd_tcp_addresses:
+        """Connect to nsqd nodes that appeared in nsqlookupd (at most once per poll interval)."""
+        s = self._settings
+        if not self._started or s.nsqd_tcp_addresses:
             return
-        for address in await self._discover():
+        if time.monotonic() - self._discovered_at < s.nsq_lookupd_poll_interval_s:
+            return
+        addresses = await self._discover()
+        if not addresses:
+            return
+        if self._writer is None:
+            self._connect(addresses)
+            return
+        for address in addresses:
             host, _, port = address.rpartition(":")
             if address not in self._writer.conns:
                 self._writer.connect_to_nsqd(host, int(port))
@@ -72,7 +92,7 @@ class NsqPublisher:
     async def mpub(self, topic: str, bodies: list[bytes]) -> None:
         """Publish `bodies` in one MPUB; raises PublishError unless nsqd answered OK."""
         if self._writer is None:
-            raise PublishError("publisher not started")
+            raise PublishError("nsqlookupd lists no nsqd yet" if self._started else "not started")
         loop = asyncio.get_running_loop()
         answered: asyncio.Future[Any] = loop.create_future()
 

@@ -74,16 +74,23 @@ class TaskEventPublisher:
         return len(events)
 
     async def _run(self) -> None:
+        waiting = False  # for nsqd: said once when it starts and once when it ends
         while True:
             try:
                 published = await self.publish_pending()
             except PublishError as exc:
-                logger.warning("task events wait for nsqd: %s", exc)
+                if not waiting:
+                    logger.warning("task events wait for nsqd: %s", exc)
+                waiting = True
                 await self._publisher.refresh()
                 published = 0
             except Exception:
                 logger.exception("task event publishing failed")
                 published = 0
+            else:
+                if waiting and published:
+                    logger.info("task events published again")
+                    waiting = False
             if published < BATCH:
                 await asyncio.sleep(POLL_INTERVAL_S)
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from urllib.parse import unquote, urlsplit
 
+from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.ports import Store
 
 MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
 _BAD_DATABASE_CHARS = frozenset('/\\. "$*<>:|?')
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def sqlite_path(url: str) -> str:
@@ -25,10 +36,14 @@ def mongodb_database(url: str) -> str:
     """The database a `mongodb://host:port/dbname` URL names; ValueError if it names none."""
     parts = urlsplit(url)
     if parts.scheme not in MONGODB_SCHEMES:
-        raise ValueError(f"not a MongoDB URL: {url!r} (expected mongodb://host:port/dbname)")
+        raise ValueError(
+            f"not a MongoDB URL: {redact_url(url)!r} (expected mongodb://host:port/dbname)"
+        )
     name = unquote(parts.path.removeprefix("/"))
     if not name:
-        raise ValueError(f"MongoDB URL names no database: {url!r} (mongodb://host:port/dbname)")
+        raise ValueError(
+            f"MongoDB URL names no database: {redact_url(url)!r} (mongodb://host:port/dbname)"
+        )
     if _BAD_DATABASE_CHARS.intersection(name) or len(name.encode()) >= 64:
         raise ValueError(f"{name!r} is not a valid MongoDB database name")
     return name
@@ -40,8 +55,12 @@ async def open_store(url: str) -> Store:
     if scheme == "sqlite":
         from taskdash.store.sqlite import SqliteStore
 
-        store = SqliteStore(url, sqlite_path(url))
-        await asyncio.to_thread(store.open)
+        path = sqlite_path(url)
+        try:
+            store = SqliteStore(url, path)
+            await asyncio.to_thread(store.open)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreWriteError(f"sqlite: {exc}") from exc
         return store
     if scheme in MONGODB_SCHEMES:
         from taskdash.store.mongo import MongoStore

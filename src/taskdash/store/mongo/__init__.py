@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pymongo.errors import PyMongoError
 
-from taskdash.domain.errors import StoreReadError, StoreWriteError
+from taskdash.domain.errors import StoreWriteError
 from taskdash.store.mongo.accounts import MongoAccountRepo, ensure_user_name_keys
-from taskdash.store.mongo.client import connect
+from taskdash.store.mongo.client import connect, driver_reason, reading
 from taskdash.store.mongo.contents import MongoContents
 from taskdash.store.mongo.coordination import MongoCoordinationRepo
 from taskdash.store.mongo.dead_letters import MongoDeadLetterRepo
@@ -38,7 +38,7 @@ class MongoStore:
             await ensure_indexes(self._db)
         except PyMongoError as exc:
             await self._client.close()
-            raise StoreWriteError(f"mongodb: cannot create indexes: {exc}") from exc
+            raise StoreWriteError(f"mongodb: cannot create indexes: {driver_reason(exc)}") from exc
         try:
             await self.dead_letters.bound_old_letters()
         except BaseException:
@@ -46,10 +46,8 @@ class MongoStore:
             raise
 
     async def ping(self) -> None:
-        try:
+        with reading():
             await self._db.command("ping")
-        except PyMongoError as exc:
-            raise StoreReadError(f"mongodb: {exc}") from exc
 
     async def aclose(self) -> None:
         await self._client.close()

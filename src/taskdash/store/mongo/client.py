@@ -7,6 +7,8 @@ returns, so no restart is needed.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,9 +17,11 @@ from urllib.parse import parse_qsl, urlsplit
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from taskdash.domain.errors import StoreReadError, StoreWriteError
+
+logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
@@ -30,6 +34,35 @@ CLIENT_DEFAULTS: dict[str, Any] = {
     "socketTimeoutMS": 10_000,
     "appname": "taskdash",
 }
+# The driver's text names internal host:ports and the topology: the operator reads it in the
+# log (at most once per interval and kind), a client reads only `client_detail`.
+WARN_INTERVAL_S = 30.0
+_last_warned: dict[str, float] = {}
+
+
+def driver_reason(exc: PyMongoError) -> str:
+    """The driver's message without its timeouts, topology description or server reply."""
+    text = str(exc)
+    for cut in (" (configured timeouts", ", Timeout:", ", full error:"):
+        text = text.split(cut)[0]
+    return text
+
+
+def client_detail(exc: PyMongoError) -> str:
+    """What an API client may read about a driver error."""
+    if isinstance(exc, ConnectionFailure):
+        return "mongodb: store unavailable"
+    return f"mongodb: {type(exc).__name__}"
+
+
+def report(exc: PyMongoError) -> str:
+    """Log the driver error for the operator (throttled); the detail for the client."""
+    kind = type(exc).__name__
+    now = time.monotonic()
+    if now - _last_warned.get(kind, -WARN_INTERVAL_S) >= WARN_INTERVAL_S:
+        _last_warned[kind] = now
+        logger.warning("mongodb: %s", driver_reason(exc))
+    return client_detail(exc)
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:
@@ -45,7 +78,7 @@ def reading() -> Iterator[None]:
     try:
         yield
     except PyMongoError as exc:
-        raise StoreReadError(f"mongodb: {exc}") from exc
+        raise StoreReadError(report(exc)) from exc
 
 
 @contextmanager
@@ -54,4 +87,4 @@ def writing() -> Iterator[None]:
     try:
         yield
     except PyMongoError as exc:
-        raise StoreWriteError(f"mongodb: {exc}") from exc
+        raise StoreWriteError(report(exc)) from exc
