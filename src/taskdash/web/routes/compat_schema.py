@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskdash.domain.models import COMPAT_TASK_KEYS
+
 OPERATION_NAMES = (
     "userLogin",
     "GetTasksNoUser",
@@ -35,33 +37,9 @@ _PARAMS: dict[str, Any] = {
 }
 _COMPAT_TASK: dict[str, Any] = {
     "type": "object",
-    "required": [
-        "ID",
-        "ProjectID",
-        "InstanceID",
-        "TaskID",
-        "TaskType",
-        "URL",
-        "Status",
-        "CreateTime",
-        "User",
-        "Checker",
-        "Group",
-        "Reserved",
-    ],
+    "required": list(COMPAT_TASK_KEYS),
     "properties": {
-        "ID": _TEXT,
-        "ProjectID": _TEXT,
-        "InstanceID": _TEXT,
-        "TaskID": _TEXT,
-        "TaskType": _TEXT,
-        "URL": _TEXT,
-        "Status": _TEXT,
-        "CreateTime": {"type": "integer"},
-        "User": _TEXT,
-        "Checker": _TEXT,
-        "Group": _TEXT,
-        "Reserved": _TEXT,
+        key: {"type": "integer"} if key == "CreateTime" else _TEXT for key in COMPAT_TASK_KEYS
     },
     "additionalProperties": False,
 }
