@@ -27,6 +27,7 @@ from taskdash.web.errors import install_error_handlers
 from taskdash.web.live import LiveFeed
 from taskdash.web.openapi import install_openapi
 from taskdash.web.readiness import StoreReadiness
+from taskdash.web.request_metrics import RequestMetrics
 from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
 from taskdash.web.routes.docs import install_docs
 from taskdash.web.routes.pages import install_pages
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(ServerErrors)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)  # outermost: times every answer, refusals included
 
     for router in (
         compat.router,

@@ -14,8 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prometheus_client import Counter as MetricCounter
-
 from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.events import (
     Heartbeat,
@@ -26,11 +24,12 @@ from taskdash.domain.events import (
 )
 from taskdash.domain.models import DeadLetter
 from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.log_limits import RepeatedLog
+from taskdash.metrics import BATCH_SIZE, DEAD_LETTERS, MESSAGES, reason_kind
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-MESSAGES = MetricCounter("taskdash_messages_total", "Messages handled", ["topic", "outcome"])
+repeated = RepeatedLog(logger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +88,7 @@ class MessageHandler:
     async def handle_batch(self, messages: Sequence[InboundMessage]) -> None:
         """Apply every message durably, or raise (StoreWriteError) having acknowledged none."""
         now = time.time()
+        BATCH_SIZE.observe(len(messages))
         tasks: list[TaskMessageEnvelope] = []
         services: list[tuple[ServiceRegistration, int]] = []
         beats: list[tuple[Heartbeat, int]] = []
@@ -129,9 +129,15 @@ class MessageHandler:
         if dead:
             await self._store.dead_letters.add(dead)
             for letter in dead:
-                logger.warning("dead letter on %s: %s", letter.topic, letter.reason)
+                repeated.warning(
+                    f"dead letter {letter.topic}",
+                    "dead letter on %s: %s",
+                    letter.topic,
+                    letter.reason,
+                )
         for letter in dead:
             MESSAGES.labels(letter.topic, "dead").inc()
+            DEAD_LETTERS.labels(reason_kind(letter.reason)).inc()
         for topic, count in Counter(applied_topics).items():
             MESSAGES.labels(topic, "ok").inc(count)
 
@@ -147,3 +153,4 @@ class MessageHandler:
         """Keep a message that failed too often; it is never silently dropped."""
         await self._store.dead_letters.add([to_dead_letter(message, reason, now=time.time())])
         MESSAGES.labels(message.topic, "dead").inc()
+        DEAD_LETTERS.labels(reason_kind(reason)).inc()

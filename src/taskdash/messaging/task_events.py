@@ -16,9 +16,11 @@ import uuid
 
 from taskdash.domain.models import TaskEvent
 from taskdash.domain.ports import Store
+from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.publisher import NsqPublisher, PublishError
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 LEASE = "task-events-publisher"
 CURSOR = "task-events"
@@ -85,7 +87,7 @@ class TaskEventPublisher:
                 await self._publisher.refresh()
                 published = 0
             except Exception:
-                logger.exception("task event publishing failed")
+                repeated.error("publish", "task event publishing failed", exc_info=True)
                 published = 0
             else:
                 if waiting and published:
