@@ -102,14 +102,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
 
-    # The last added runs first: SecurityHeaders outermost (even a 1011 answer carries them),
-    # then ServerErrors, then BodyLimits (its refusals get both).
+    # The last added runs first: RequestMetrics outermost, then SecurityHeaders (even a 1011
+    # answer carries them), then ServerErrors, then BodyLimits (its refusals get all three).
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, paths=http_ingest.body_limits()
     )
     app.add_middleware(ServerErrors)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestMetrics)  # outermost: times every answer, refusals included
+    app.add_middleware(RequestMetrics)
 
     for router in (
         compat.router,

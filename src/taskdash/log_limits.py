@@ -55,9 +55,12 @@ class RepeatedLog:
             if window is not None and now - window.started < self._interval_s:
                 window.repeats += 1
                 window.level = level
-                window.message = msg % args if args else msg
+                window.message = _text(msg, args)
                 schedule, window.flush_scheduled = not window.flush_scheduled, True
             else:
+                if window is not None and window.repeats:  # still failing: this one is counted
+                    window.repeats += 1
+                    window.message = _text(msg, args)
                 summary = self._close(key, now)
                 _windows[key] = _Window(started=now)
                 window = None
@@ -67,7 +70,8 @@ class RepeatedLog:
             return
         if summary:
             self._logger.log(*summary)
-        self._logger.log(level, msg, *args, exc_info=exc_info)
+        else:
+            self._logger.log(level, msg, *args, exc_info=exc_info)
 
     def _close(self, key: tuple[str, str], now: float) -> tuple[Any, ...] | None:
         """The summary of the window of `key`, if it counted repeats (caller holds the lock)."""
@@ -137,3 +141,10 @@ def _args(record: logging.LogRecord) -> tuple[Any, ...]:
     if isinstance(record.args, tuple):
         return record.args
     return () if record.args is None else (record.args,)
+
+
+def _text(msg: str, args: tuple[Any, ...]) -> str:
+    try:
+        return msg % args if args else msg
+    except (TypeError, ValueError):
+        return msg

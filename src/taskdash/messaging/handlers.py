@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from taskdash.metrics import BATCH_SIZE, DEAD_LETTERS, MESSAGES, reason_kind
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# One shared lease row that every probe overwrites (a zero TTL leaves it expired for the next).
+PROBE_LEASE = "consumer-write-probe"
 repeated = RepeatedLog(logger)
 
 
@@ -78,6 +82,7 @@ class MessageHandler:
         self._store = store
         self._settings = settings
         self._kinds = settings.topics
+        self._probe_holder = uuid.uuid4().hex[:12]
 
     def kind_of(self, topic: str) -> str:
         try:
@@ -142,9 +147,13 @@ class MessageHandler:
             MESSAGES.labels(topic, "ok").inc(count)
 
     async def store_answers(self) -> bool:
-        """Whether the store answers at all (a failed write may be the message's own fault)."""
+        """Whether the store reads and commits a write (else a failed write is not the
+        message's fault: a full disk must not dead-letter, nor split batches, nor log per message)."""
         try:
             await self._store.ping()
+            await self._store.coordination.acquire_lease(
+                PROBE_LEASE, holder=self._probe_holder, now=time.time(), ttl_s=0.0
+            )
         except Exception:
             return False
         return True

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 
+from taskdash.domain.errors import TaskDashError
 from taskdash.domain.models import TaskEvent
 from taskdash.domain.ports import Store
 from taskdash.log_limits import RepeatedLog
@@ -85,6 +86,9 @@ class TaskEventPublisher:
                     logger.warning("task events wait for nsqd: %s", exc)
                 waiting = True
                 await self._publisher.refresh()
+                published = 0
+            except TaskDashError as exc:
+                repeated.warning("store", "task events wait for the store: %s", exc)
                 published = 0
             except Exception:
                 repeated.error("publish", "task event publishing failed", exc_info=True)

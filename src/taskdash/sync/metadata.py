@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from taskdash.domain.errors import InvalidMessage
+from taskdash.domain.errors import InvalidMessage, TaskDashError
 from taskdash.domain.events import JsonObject, TaskMessage, decode_json, parse_metadata_record
 from taskdash.domain.models import DeadLetter, Service
 from taskdash.domain.ports import Store, TaskMessageEnvelope
@@ -186,6 +186,8 @@ class MetadataPuller:
         while True:
             try:
                 await self.start_due_pulls()
+            except TaskDashError as exc:
+                repeated.warning("store", "metadata scheduling waits for the store: %s", exc)
             except Exception:
                 repeated.error("scheduling", "metadata scheduling failed", exc_info=True)
             await asyncio.sleep(min(self._settings.metadata_sync_interval_s, 1.0))
