@@ -147,8 +147,9 @@ class MessageHandler:
             MESSAGES.labels(topic, "ok").inc(count)
 
     async def store_answers(self) -> bool:
-        """Whether the store reads and commits a write (else a failed write is not the
-        message's fault: a full disk must not dead-letter, nor split batches, nor log per message)."""
+        """Whether the store reads and commits a write (if not, a failure is not the message's)."""
+        # A full disk answers reads: without the write, its failures would split batches, log
+        # per message and dead-letter messages that only wait for space.
         try:
             await self._store.ping()
             await self._store.coordination.acquire_lease(
