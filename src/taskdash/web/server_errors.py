@@ -18,11 +18,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskdash.domain.errors import InternalError
-from taskdash.log_limits import RepeatedLog
 from taskdash.web.errors import error_response
 
 logger = logging.getLogger(__name__)
-repeated = RepeatedLog(logger)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's (or a proxy's) ID is kept when it is plain enough to be logged as it is.
@@ -74,13 +72,8 @@ class ServerErrors:
                 request_id,
             )
         except Exception:
-            repeated.error(
-                "unexpected",
-                "unexpected error on %s %s (request %s)",
-                scope["method"],
-                scope["path"],
-                request_id,
-                exc_info=True,
+            logger.exception(
+                "unexpected error on %s %s (request %s)", scope["method"], scope["path"], request_id
             )
             if not started:
                 await _answer_internal_error(scope, receive, send_with_id, request_id)
