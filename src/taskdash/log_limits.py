@@ -148,3 +148,9 @@ def _text(msg: str, args: tuple[Any, ...]) -> str:
         return msg % args if args else msg
     except (TypeError, ValueError):
         return msg
+
+
+def forget_all() -> None:
+    """Start every kind over, as in a new process (each test needs its first lines in full)."""
+    with _lock:
+        _windows.clear()

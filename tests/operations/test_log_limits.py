@@ -3,7 +3,9 @@ saying how often the failure repeated, and every message stored once the space r
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 import subprocess
 import time
@@ -13,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from taskdash.log_limits import RepeatedLog, forget_all
 from tests.operations.test_readiness import fill
 from tests.processes import clean_env, serve_process
 from tests.servers import Nsqd
@@ -93,3 +96,34 @@ def test_a_full_disk_is_logged_in_a_few_lines_and_loses_nothing(
         assert ingest_refused > 0  # the disk was full indeed
         assert len(lines) <= MAX_LINES, "\n".join(lines)
         assert any("more in the last" in line for line in lines), "\n".join(lines)
+
+
+def test_a_burst_is_one_line_and_a_summary_with_its_count() -> None:
+    collect: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            collect.append(record.getMessage())
+
+    logger = logging.getLogger("tests.burst")
+    logger.addHandler(handler := Collect())
+    logger.setLevel(logging.WARNING)
+    repeated = RepeatedLog(logger, interval_s=0.2)
+
+    async def burst() -> None:
+        for n in range(627):
+            repeated.warning("fin", "FIN failed: %d", n)
+        await asyncio.sleep(0.5)  # the summary comes by itself, and the window closes
+        repeated.warning("fin", "FIN failed again")
+
+    try:
+        forget_all()
+        asyncio.run(burst())
+    finally:
+        logger.removeHandler(handler)
+        forget_all()
+    assert collect == [
+        "FIN failed: 0",
+        "… 626 more in the last 0 s (last: FIN failed: 626)",
+        "FIN failed again",
+    ]
