@@ -27,6 +27,7 @@ from taskdash.web.errors import install_error_handlers
 from taskdash.web.live import LiveFeed
 from taskdash.web.openapi import install_openapi
 from taskdash.web.readiness import StoreReadiness
+from taskdash.web.request_metrics import RequestMetrics
 from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
 from taskdash.web.routes.docs import install_docs
 from taskdash.web.routes.pages import install_pages
@@ -101,13 +102,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
 
-    # The last added runs first: SecurityHeaders outermost (even a 1011 answer carries them),
-    # then ServerErrors, then BodyLimits (its refusals get both).
+    # The last added runs first: RequestMetrics outermost, then SecurityHeaders (even a 1011
+    # answer carries them), then ServerErrors, then BodyLimits (its refusals get all three).
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, paths=http_ingest.body_limits()
     )
     app.add_middleware(ServerErrors)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)
 
     for router in (
         compat.router,

@@ -10,9 +10,10 @@ import getpass
 import json
 import logging
 import os
+import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from taskdash.settings import Settings, unknown_environment
 from taskdash.store import open_store, sqlite_path
 
 logger = logging.getLogger("taskdash")
+
+GRACEFUL_SHUTDOWN_S = 3
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -87,16 +91,40 @@ class _Server:
             # The client address is decided in one place, web/deps.py (TASKDASH_TRUSTED_PROXIES):
             # uvicorn would otherwise believe X-Forwarded-For from any loopback peer.
             proxy_headers=False,
-            timeout_graceful_shutdown=10,
+            # Live streams are ended before this wait (see Server.shutdown); what is left is
+            # ordinary requests, and a container stop's SIGKILL comes after 10 s.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
         sock_name = sock.getsockname()
         url = f"http://{settings.host}:{sock_name[1]}"
+
+        app = self.app
 
         class Server(uvicorn.Server):
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:
                 await super().startup(sockets=sockets)
                 if self.started:
                     logger.info("listening on %s", url)
+
+            async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+                # uvicorn waits for open responses before the lifespan's shutdown: the live
+                # streams, which never end by themselves, must learn of the stop first.
+                feed = getattr(app.state, "live_feed", None)
+                streams = feed.close_streams() if feed is not None else 0
+                logger.info("stopping: %d live streams closed, then draining", streams)
+                await super().shutdown(sockets=sockets)
+
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                # uvicorn's own re-raises the signal once stopped: SIGTERM would then end the
+                # process with -15 and SIGINT with a KeyboardInterrupt traceback, after a stop
+                # that was clean. A requested stop exits 0.
+                original = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+                try:
+                    yield
+                finally:
+                    for sig, handler in original.items():
+                        signal.signal(sig, handler)
 
         self.server = Server(config)
         self.sock = sock

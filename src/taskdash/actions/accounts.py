@@ -18,6 +18,7 @@ from taskdash.domain.errors import BadCredentials, BadRequest, NotLoggedIn, TooM
 from taskdash.domain.models import Role, Session, User
 from taskdash.domain.ports import Store
 from taskdash.domain.user_names import user_name, user_name_key
+from taskdash.metrics import LOGIN_FAILURES, LOGIN_THROTTLES
 from taskdash.settings import Settings
 
 MIN_PASSWORD_CHARS = 8
@@ -161,6 +162,7 @@ async def login(
         counted.append(key)
         if attempt.count > limit:
             await take_back()
+            LOGIN_THROTTLES.inc()
             retry_after_s = max(1, math.ceil(attempt.window_start + window - now))
             raise TooManyRequests(
                 "too many failed logins; try again later", retry_after_s=retry_after_s
@@ -172,6 +174,7 @@ async def login(
     matches = await _password_matches(user.password_hash if user else _UNKNOWN_USER_HASH, password)
     if user is None or user.disabled or not matches:
         await store.accounts.count_login_attempt(user_key, now=now, window_s=window)
+        LOGIN_FAILURES.inc()
         raise BadCredentials()
     await take_back()
     if _hasher.check_needs_rehash(user.password_hash):

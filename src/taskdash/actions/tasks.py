@@ -19,6 +19,7 @@ from taskdash.domain.errors import (
 from taskdash.domain.models import UNCLAIMED, Role, Task, TaskQuery, User
 from taskdash.domain.ports import AssignChange, ClaimRules, Store
 from taskdash.domain.user_names import user_name_key
+from taskdash.metrics import CLAIMS
 from taskdash.settings import Settings
 
 MAX_PAGE = 1000
@@ -133,9 +134,11 @@ async def claim(
 ) -> Task:
     user = await _claimant(store=store, actor=actor, for_user=for_user)
     offline = await offline_origins(store)
-    return await store.tasks.claim(
+    task = await store.tasks.claim(
         task_id=task_id, rules=claim_rules(user, settings, offline, actor=actor), now=time.time()
     )
+    CLAIMS.labels("claim").inc()
+    return task
 
 
 async def claim_next(
@@ -149,12 +152,14 @@ async def claim_next(
 ) -> Task:
     user = await _claimant(store=store, actor=actor, for_user=for_user)
     offline = await offline_origins(store)
-    return await store.tasks.claim_next(
+    task = await store.tasks.claim_next(
         rules=claim_rules(user, settings, offline, actor=actor),
         task_type=task_type or None,
         project_id=project_id or None,
         now=time.time(),
     )
+    CLAIMS.labels("claim").inc()
+    return task
 
 
 async def release(*, store: Store, actor: User, task_id: str) -> Task:
@@ -162,9 +167,11 @@ async def release(*, store: Store, actor: User, task_id: str) -> Task:
     if actor.role < Role.MANAGER:
         await get_task(store=store, user=actor, task_id=task_id)  # hidden answers as missing
         holder = actor.name
-    return await store.tasks.release(
+    task = await store.tasks.release(
         task_id=task_id, holder=holder, actor=actor.name, action="release", now=time.time()
     )
+    CLAIMS.labels("release").inc()
+    return task
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +240,7 @@ async def assign(
             )
         except TaskDashError as exc:
             failed[task_id] = exc
+    CLAIMS.labels("assign").inc(len(assigned))
     return AssignOutcome(assigned=assigned, failed=failed)
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from prometheus_client import Counter as MetricCounter
 
 from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.events import (
@@ -26,11 +25,15 @@ from taskdash.domain.events import (
 )
 from taskdash.domain.models import DeadLetter
 from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.log_limits import RepeatedLog
+from taskdash.metrics import BATCH_SIZE, DEAD_LETTERS, MESSAGES, reason_kind
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-MESSAGES = MetricCounter("taskdash_messages_total", "Messages handled", ["topic", "outcome"])
+# One shared lease row that every probe overwrites (a zero TTL leaves it expired for the next).
+PROBE_LEASE = "consumer-write-probe"
+repeated = RepeatedLog(logger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class MessageHandler:
         self._store = store
         self._settings = settings
         self._kinds = settings.topics
+        self._probe_holder = uuid.uuid4().hex[:12]
 
     def kind_of(self, topic: str) -> str:
         try:
@@ -89,6 +93,7 @@ class MessageHandler:
     async def handle_batch(self, messages: Sequence[InboundMessage]) -> None:
         """Apply every message durably, or raise (StoreWriteError) having acknowledged none."""
         now = time.time()
+        BATCH_SIZE.observe(len(messages))
         tasks: list[TaskMessageEnvelope] = []
         services: list[tuple[ServiceRegistration, int]] = []
         beats: list[tuple[Heartbeat, int]] = []
@@ -129,16 +134,27 @@ class MessageHandler:
         if dead:
             await self._store.dead_letters.add(dead)
             for letter in dead:
-                logger.warning("dead letter on %s: %s", letter.topic, letter.reason)
+                repeated.warning(
+                    f"dead letter {letter.topic}",
+                    "dead letter on %s: %s",
+                    letter.topic,
+                    letter.reason,
+                )
         for letter in dead:
             MESSAGES.labels(letter.topic, "dead").inc()
+            DEAD_LETTERS.labels(reason_kind(letter.reason)).inc()
         for topic, count in Counter(applied_topics).items():
             MESSAGES.labels(topic, "ok").inc(count)
 
     async def store_answers(self) -> bool:
-        """Whether the store answers at all (a failed write may be the message's own fault)."""
+        """Whether the store reads and commits a write (if not, a failure is not the message's)."""
+        # A full disk answers reads: without the write, its failures would split batches, log
+        # per message and dead-letter messages that only wait for space.
         try:
             await self._store.ping()
+            await self._store.coordination.acquire_lease(
+                PROBE_LEASE, holder=self._probe_holder, now=time.time(), ttl_s=0.0
+            )
         except Exception:
             return False
         return True
@@ -147,3 +163,4 @@ class MessageHandler:
         """Keep a message that failed too often; it is never silently dropped."""
         await self._store.dead_letters.add([to_dead_letter(message, reason, now=time.time())])
         MESSAGES.labels(message.topic, "dead").inc()
+        DEAD_LETTERS.labels(reason_kind(reason)).inc()

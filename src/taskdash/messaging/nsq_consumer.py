@@ -12,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import nsq
 
 from taskdash.domain.errors import TaskDashError
+from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.handlers import InboundMessage, MessageHandler
 from taskdash.messaging.nsq_logging import closing_quietly
+from taskdash.metrics import REQUEUES, watch_connections
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 MAX_BATCH = 500
 # Two batches in progress: one being parsed here while the store commits the other.
@@ -101,6 +105,7 @@ class NsqConsumer:
         self._workers = [
             asyncio.create_task(self._work(), name=f"nsq-consumer-{n}") for n in range(WORKERS)
         ]
+        watch_connections(self)
         logger.info(
             "consuming %s on channel %s from %s",
             ", ".join(s.topics),
@@ -154,6 +159,12 @@ class NsqConsumer:
                 # The store is away: the whole batch waits for it in nsqd. Not the messages'
                 # fault, so no dead-lettering (which needs the store, and would pay its
                 # timeout once per message); splitting would pay it once per message too.
+                repeated.warning(
+                    "store away",
+                    "store unavailable (%s); %d messages requeued to wait for it",
+                    exc,
+                    len(batch),
+                )
                 for message, inbound in batch:
                     _requeue(message, inbound)
                 return
@@ -161,8 +172,11 @@ class NsqConsumer:
                 await self._failed(*batch[0], exc)
                 return
             # Isolate what fails: apply one by one, so one bad message holds up no other.
-            logger.warning(
-                "a batch of %d messages failed (%s); applying one by one", len(batch), exc
+            repeated.warning(
+                "batch failed",
+                "a batch of %d messages failed (%s); applying one by one",
+                len(batch),
+                exc,
             )
             for message, inbound in batch:
                 try:
@@ -178,7 +192,9 @@ class NsqConsumer:
     async def _failed(self, message: Any, inbound: InboundMessage, exc: Exception) -> None:
         """Requeue with a delay; after the last attempt, dead-letter instead."""
         if not isinstance(exc, TaskDashError):
-            logger.error("message on %s failed", inbound.topic, exc_info=exc)
+            repeated.error(
+                f"failed {inbound.topic}", "message on %s failed", inbound.topic, exc_info=exc
+            )
         if inbound.attempts >= self._settings.nsq_max_attempts:
             await self._give_up(message, inbound, f"failed {inbound.attempts} attempts: {exc}")
         else:
@@ -189,7 +205,9 @@ class NsqConsumer:
         try:
             await self._handler.dead_letter(inbound, reason)
         except Exception as exc:
-            logger.warning("cannot dead-letter a message on %s: %s", inbound.topic, exc)
+            repeated.warning(
+                "dead-letter failed", "cannot dead-letter a message on %s: %s", inbound.topic, exc
+            )
             _requeue(message, inbound)
         else:
             _finish(message)
@@ -201,6 +219,10 @@ class NsqConsumer:
     async def aclose(self) -> None:
         """Drain: RDY 0 everywhere, let in-flight batches finish (bounded), requeue the rest."""
         self._closing = True
+        if not self._readers:
+            return
+        started = time.monotonic()
+        in_flight = len(self._pending)
         for reader in self._readers:
             reader.set_max_in_flight(0)
         with contextlib.suppress(TimeoutError):
@@ -208,10 +230,19 @@ class NsqConsumer:
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
-        for message, _ in self._pending:
+        requeued = 0
+        for message, inbound in self._pending:
             if not message.has_responded():
                 message.requeue(backoff=False, delay=0)
+                REQUEUES.labels(inbound.topic).inc()
+                requeued += 1
         self._pending.clear()
+        logger.info(
+            "drained in %.1f s: %d messages were waiting, %d handed back to nsqd",
+            time.monotonic() - started,
+            in_flight,
+            requeued,
+        )
         # Give the REQ/FIN frames a moment to reach nsqd before the sockets close.
         await asyncio.sleep(0.05)
         async with closing_quietly(reader.name for reader in self._readers):
@@ -232,3 +263,4 @@ def _finish(message: Any) -> None:
 def _requeue(message: Any, inbound: InboundMessage) -> None:
     if not message.has_responded():
         message.requeue(backoff=False, time_ms=requeue_delay_ms(inbound.attempts))
+        REQUEUES.labels(inbound.topic).inc()

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
+from taskdash.log_limits import RepeatedRecords
+
 # The failed read of a closed connection is reported on the loop's next turns.
 SETTLE_S = 0.05
 # How pynsq words the errors of a connection closed under it: the pending read, and a FIN or
@@ -48,8 +50,11 @@ class _TopicNotYetListed(logging.Filter):
 
 
 _own_closes = _OwnCloses()
-for _name in ("nsq.client", "nsq.reader", "nsq.writer"):
+# A burst of failed FIN/REQ (627 in one case) or closed connections: once, then a count.
+_repeats = RepeatedRecords()
+for _name in ("nsq.client", "nsq.reader", "nsq.writer", "nsq.conn"):
     logging.getLogger(_name).addFilter(_own_closes)
+    logging.getLogger(_name).addFilter(_repeats)
 logging.getLogger("nsq.reader").addFilter(_TopicNotYetListed())
 
 

@@ -14,11 +14,14 @@ import logging
 import time
 import uuid
 
+from taskdash.domain.errors import TaskDashError
 from taskdash.domain.models import TaskEvent
 from taskdash.domain.ports import Store
+from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.publisher import NsqPublisher, PublishError
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 LEASE = "task-events-publisher"
 CURSOR = "task-events"
@@ -84,8 +87,11 @@ class TaskEventPublisher:
                 waiting = True
                 await self._publisher.refresh()
                 published = 0
+            except TaskDashError as exc:
+                repeated.warning("store", "task events wait for the store: %s", exc)
+                published = 0
             except Exception:
-                logger.exception("task event publishing failed")
+                repeated.error("publish", "task event publishing failed", exc_info=True)
                 published = 0
             else:
                 if waiting and published:

@@ -17,13 +17,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from taskdash.domain.errors import InvalidMessage
+from taskdash.domain.errors import InvalidMessage, TaskDashError
 from taskdash.domain.events import JsonObject, TaskMessage, decode_json, parse_metadata_record
 from taskdash.domain.models import DeadLetter, Service
 from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.log_limits import RepeatedLog
+from taskdash.metrics import DEAD_LETTERS, reason_kind
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 MAX_PAGES = 2000
 MAX_BACKOFF_S = 900.0
@@ -119,7 +122,13 @@ class MetadataPuller:
         except MetadataError as exc:
             failures = service.metadata_failures + 1
             wait = backoff_s(failures, self._settings.metadata_sync_interval_s)
-            logger.warning("metadata pull from %s failed (%d): %s", service.url, failures, exc)
+            repeated.warning(
+                f"pull {service.url}",
+                "metadata pull from %s failed (%d): %s",
+                service.url,
+                failures,
+                exc,
+            )
             await self._store.services.record_metadata_sync(
                 service.url, error=str(exc), now=now, failures=failures, next_at=now + wait
             )
@@ -127,6 +136,8 @@ class MetadataPuller:
         await self.reconcile(records, service=service.url, fetched_ns=time.time_ns())
         if bad:
             await self._store.dead_letters.add(bad)
+            for letter in bad:
+                DEAD_LETTERS.labels(reason_kind(letter.reason)).inc()
         await self._store.services.record_metadata_sync(
             service.url,
             error=f"{len(bad)} bad record(s)" if bad else "",
@@ -175,8 +186,10 @@ class MetadataPuller:
         while True:
             try:
                 await self.start_due_pulls()
+            except TaskDashError as exc:
+                repeated.warning("store", "metadata scheduling waits for the store: %s", exc)
             except Exception:
-                logger.exception("metadata scheduling failed")
+                repeated.error("scheduling", "metadata scheduling failed", exc_info=True)
             await asyncio.sleep(min(self._settings.metadata_sync_interval_s, 1.0))
 
     async def aclose(self) -> None:

@@ -12,9 +12,12 @@ from collections.abc import Awaitable, Callable
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.domain.ports import Store
+from taskdash.log_limits import RepeatedLog
+from taskdash.metrics import CLAIMS, SERVICES
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 EXPIRY_BATCH = 500
 PURGE_INTERVAL_S = 600.0
@@ -29,6 +32,25 @@ async def sweep_health_once(*, store: Store, settings: Settings) -> int:
     return len(changed)
 
 
+class HealthWatch:
+    """Runs the health sweep, then counts services by health (gauges) and says who came back."""
+
+    def __init__(self) -> None:
+        self._offline: set[str] | None = None
+
+    async def sweep(self, *, store: Store, settings: Settings) -> int:
+        changed = await sweep_health_once(store=store, settings=settings)
+        services = await store.services.all()
+        offline = {service.url for service in services if not service.online}
+        SERVICES.labels("online").set(len(services) - len(offline))
+        SERVICES.labels("offline").set(len(offline))
+        came_back = (self._offline or set()) - offline
+        for url in sorted(came_back & {service.url for service in services}):
+            logger.info("service %s is online again", url)
+        self._offline = offline
+        return changed
+
+
 async def expire_claims_once(*, store: Store, settings: Settings) -> int:
     """Release every claim older than claim_ttl_s; returns how many."""
     if settings.claim_ttl_s <= 0:
@@ -41,6 +63,7 @@ async def expire_claims_once(*, store: Store, settings: Settings) -> int:
         )
         for task in expired:
             logger.info("claim of %s by its user expired", task.id)
+        CLAIMS.labels("expire").inc(len(expired))
         total += len(expired)
         if len(expired) < EXPIRY_BATCH:
             return total
@@ -62,9 +85,9 @@ async def run_every(name: str, interval_s: float, step: Callable[[], Awaitable[o
         try:
             await step()
         except TaskDashError as exc:
-            logger.warning("%s: %s", name, exc)
+            repeated.warning(name, "%s: %s", name, exc)
         except Exception:
-            logger.exception("%s failed", name)
+            repeated.error(name, "%s failed", name, exc_info=True)
         await asyncio.sleep(interval_s)
 
 
@@ -78,7 +101,7 @@ class Sweeper:
     def start(self) -> None:
         s, store = self._settings, self._store
         loops = {
-            "health sweep": (s.health_sweep_interval_s, sweep_health_once),
+            "health sweep": (s.health_sweep_interval_s, HealthWatch().sweep),
             "claim expiry sweep": (s.claim_sweep_interval_s, expire_claims_once),
             "session purge": (PURGE_INTERVAL_S, purge_sessions_once),
             "login failure purge": (PURGE_INTERVAL_S, purge_login_failures_once),

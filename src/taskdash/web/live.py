@@ -21,13 +21,16 @@ from typing import Any
 
 from taskdash.domain.models import Task, TaskEvent, User
 from taskdash.domain.ports import Store
+from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
 from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.messaging.task_events import event_json
+from taskdash.metrics import watch_streams
 from taskdash.settings import Settings
 from taskdash.web.live_audience import Audience, Seen, audience
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 STORE_POLL_S = 0.5
 SERVICE_POLL_S = 2.0
@@ -36,6 +39,7 @@ BATCH = 500
 NSQ_BACKLOG = 10_000
 YIELD_EVERY = 50  # subscribers served between two yields to the event loop
 RECENT_TASKS = 10_000  # tasks whose last read state is kept to announce their removal
+CLOSED = ""  # queued to a subscriber whose stream must end (the server is stopping)
 
 
 @dataclass(eq=False)
@@ -48,6 +52,12 @@ class Subscriber:
     def send(self, text: str) -> None:
         with contextlib.suppress(asyncio.QueueFull):  # a stuck client misses updates
             self.queue.put_nowait(text)
+
+    def close(self) -> None:
+        """What is waiting is dropped; the stream reads CLOSED next and ends."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(CLOSED)
 
 
 def sse(kind: str, payload: dict[str, Any]) -> str:
@@ -84,11 +94,26 @@ class LiveFeed:
         self._reader: Any = None
         self._from_nsq: asyncio.Queue[TaskEvent] = asyncio.Queue(NSQ_BACKLOG)
         self._recent: OrderedDict[str, Seen] = OrderedDict()
+        self._streams_closed = False
+        watch_streams(self)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
 
     def subscribe(self, user: User) -> Subscriber:
         subscriber = Subscriber(user)
+        if self._streams_closed:
+            subscriber.close()
         self._subscribers.add(subscriber)
         return subscriber
+
+    def close_streams(self) -> int:
+        """End every open stream now, and any opened later (the server is stopping)."""
+        self._streams_closed = True
+        for subscriber in self._subscribers:
+            subscriber.close()
+        return len(self._subscribers)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
@@ -143,7 +168,7 @@ class LiveFeed:
             return await self._store.tasks.get(task_id)
         except Exception as exc:
             # Unread, nobody but managers can be shown to see it: fail closed.
-            logger.warning("live feed: cannot read task %s: %s", task_id, exc)
+            repeated.warning("read task", "live feed: cannot read task %s: %s", task_id, exc)
             return None
 
     async def start(self) -> None:
@@ -167,7 +192,9 @@ class LiveFeed:
             except ValueError as exc:
                 logger.debug("live feed: not a task event: %s", exc)
             except asyncio.QueueFull:
-                logger.warning("live feed: behind by %d events; dropping one", NSQ_BACKLOG)
+                repeated.warning(
+                    "behind", "live feed: behind by %d events; dropping one", NSQ_BACKLOG
+                )
             return True
 
         self._reader = nsq.Reader(
@@ -189,7 +216,7 @@ class LiveFeed:
             try:
                 await self.fan_out(batch)
             except Exception:
-                logger.exception("live feed: fan-out failed")
+                repeated.error("fan-out", "live feed: fan-out failed", exc_info=True)
 
     async def _poll_store(self) -> None:
         cursor = await self._store.tasks.last_event_seq()
@@ -198,12 +225,12 @@ class LiveFeed:
             try:
                 events = await self._store.tasks.events_after(cursor, limit=BATCH)
             except Exception as exc:
-                logger.warning("live feed: %s", exc)
+                repeated.warning("history", "live feed: %s", exc)
             if events:
                 try:
                     await self.fan_out(events)
                 except Exception:
-                    logger.exception("live feed: fan-out failed")
+                    repeated.error("fan-out", "live feed: fan-out failed", exc_info=True)
                 cursor = events[-1].seq
             if len(events) < BATCH:
                 await asyncio.sleep(STORE_POLL_S)
@@ -228,7 +255,7 @@ class LiveFeed:
                             )
                         seen[service.url] = state
             except Exception as exc:
-                logger.warning("live feed (services): %s", exc)
+                repeated.warning("services", "live feed (services): %s", exc)
             await asyncio.sleep(SERVICE_POLL_S)
 
     async def aclose(self) -> None:

@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from taskdash.domain.errors import StoreReadError, StoreWriteError
+from taskdash.metrics import STORE_ERRORS, STORE_WRITE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def reading() -> Iterator[None]:
     try:
         yield
     except PyMongoError as exc:
+        STORE_ERRORS.labels("read").inc()
         raise StoreReadError(report(exc)) from exc
 
 
@@ -85,6 +87,8 @@ def reading() -> Iterator[None]:
 def writing() -> Iterator[None]:
     """Map any driver error raised inside the block to StoreWriteError (1001)."""
     try:
-        yield
+        with STORE_WRITE_SECONDS.time():
+            yield
     except PyMongoError as exc:
+        STORE_ERRORS.labels("write").inc()
         raise StoreWriteError(report(exc)) from exc

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from taskdash.domain.errors import StoreReadError, StoreWriteError, TaskDashError
+from taskdash.log_limits import RepeatedLog
+from taskdash.metrics import STORE_ERRORS, STORE_WRITE_SECONDS
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 T = TypeVar("T")
 MAX_WRITES_PER_COMMIT = 512
@@ -112,6 +115,7 @@ class SqliteDb:
         try:
             return await loop.run_in_executor(self._readers, self._read_in_thread, fn)
         except sqlite3.Error as exc:
+            STORE_ERRORS.labels("read").inc()
             raise StoreReadError(str(exc)) from exc
 
     def lookup(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -128,6 +132,7 @@ class SqliteDb:
         try:
             return fn(self._lookup_conn)
         except sqlite3.Error as exc:
+            STORE_ERRORS.labels("read").inc()
             raise StoreReadError(str(exc)) from exc
 
     def _read_in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -157,6 +162,10 @@ class SqliteDb:
             self._commit_batch(batch)
 
     def _commit_batch(self, batch: list[_Write]) -> None:
+        with STORE_WRITE_SECONDS.time():
+            self._commit_batch_timed(batch)
+
+    def _commit_batch_timed(self, batch: list[_Write]) -> None:
         conn = self._writer_conn
         outcomes: list[tuple[Any, BaseException | None]] = []
         try:
@@ -165,7 +174,8 @@ class SqliteDb:
                 outcomes.append(self._run_in_savepoint(conn, write))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            logger.warning("sqlite: write transaction failed: %s", exc)
+            STORE_ERRORS.labels("write").inc()
+            repeated.warning("write", "sqlite: write transaction failed: %s", exc)
             if conn.in_transaction:
                 try:
                     conn.execute("ROLLBACK")

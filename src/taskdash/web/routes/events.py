@@ -11,11 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from taskdash.actions import accounts
+from taskdash.log_limits import RepeatedLog
 from taskdash.web.deps import SESSION_COOKIE, StoreDep, UserDep
-from taskdash.web.live import LiveFeed
+from taskdash.web.live import CLOSED, LiveFeed
 from taskdash.web.schemas import error_responses
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 router = APIRouter(prefix="/api/v1", tags=["live"], responses=error_responses(401, 403, 503))
 
@@ -58,6 +60,8 @@ async def events(request: Request, user: UserDep, store: StoreDep) -> StreamingR
                         quiet_s = 0.0
                         yield ": keepalive\n\n"
                     continue
+                if text == CLOSED:
+                    return
                 quiet_s = 0.0
                 yield text
         finally:
@@ -68,7 +72,7 @@ async def events(request: Request, user: UserDep, store: StoreDep) -> StreamingR
             return await accounts.session_still_valid(store=store, token=token, user=user)
         except Exception as exc:
             # Cannot tell (store down): end it rather than go on unchecked; the client reconnects.
-            logger.warning("live stream: session check failed: %s", exc)
+            repeated.warning("session check", "live stream: session check failed: %s", exc)
             return False
 
     return StreamingResponse(
