@@ -63,6 +63,7 @@ BAD_INPUT = [
         "",
         "multipart/form-data; boundary=b",
     ),
+    rpost(b"garbage", "body is not a readable form", "multipart/form-data; boundary=b"),
     Bad("POST", "/api/v1/tasks/assign", f'{{"ids": {DEEP}}}'.encode(), "nested too deeply"),
     Bad("POST", "/api/v1/login", b'{"username":"\xff","password":"x"}', "body is not UTF-8"),
     Bad("POST", "/api/v1/users", b'{"name":' + b"9" * 5000 + b"}", "4300 digits"),

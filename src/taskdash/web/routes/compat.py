@@ -8,8 +8,11 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
+# Starlette's own class: fastapi's HTTPException is a subclass, which would not catch it.
+from starlette.exceptions import HTTPException
 
 from taskdash.actions import accounts, tasks
 from taskdash.domain.errors import BadRequest, TaskDashError
