@@ -1,0 +1,89 @@
+"""What keeps MongoDB right without transactions where the usual path is not enough: a claim
+lease that expired under its holder, and history lines a writer left on a task."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from pymongo.database import Database
+
+from taskdash.domain.errors import ClaimLimitReached, StoreWriteError
+from taskdash.domain.models import CLAIMED, UNCLAIMED, TaskQuery
+from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.store import mongodb_database, open_store
+from taskdash.store.mongo import claim_limit, history
+from tests.ferretdb import FerretDb
+from tests.store.test_store_contract import InsertFailsOnce, ingest, message, rules_for
+
+
+@pytest.fixture
+async def store(mongo_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(mongo_url)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+@pytest.fixture
+def raw(ferretdb: FerretDb, mongo_url: str) -> Iterator[Database[dict[str, Any]]]:
+    with ferretdb.client() as client:
+        yield client[mongodb_database(mongo_url)]
+
+
+async def test_claims_that_overlap_past_their_lease_never_exceed_the_limit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every lease has expired by the time the next claim asks for it: nothing is lined up, as
+    # when each holder stalls past the TTL. The count after each claim alone keeps the limit.
+    monkeypatch.setattr(claim_limit, "CLAIM_LEASE_TTL_S", -1.0)
+    await ingest(store, *(message(i) for i in range(30)))
+    rules = rules_for("a", max_claims=5)
+    outcomes = await asyncio.gather(
+        *(
+            store.tasks.claim(task_id=f"task-{i:05d}", rules=rules, now=time.time())
+            for i in range(30)
+        ),
+        return_exceptions=True,
+    )
+    won = {o.id for o in outcomes if not isinstance(o, BaseException)}
+    assert all(isinstance(o, ClaimLimitReached) for o in outcomes if isinstance(o, BaseException))
+    assert len(won) <= 5  # fewer when overlapping claims all saw each other: never more
+    held = await store.tasks.find(TaskQuery(user="a", limit=100))
+    assert {t.id for t in held} == won and {t.status for t in held} == {CLAIMED}
+    for number in range(30):
+        task_id = f"task-{number:05d}"
+        if task_id in won:
+            continue
+        task = await store.tasks.get(task_id)
+        assert task is not None and (task.user, task.status) == ("", UNCLAIMED)
+        actions = [e.action for e in await store.tasks.history(task_id, limit=10)]
+        assert actions in (["create"], ["release", "claim", "create"])  # given back, once
+
+
+async def test_lines_a_stopped_writer_left_on_a_task_are_completed_by_the_next_instance(
+    mongo_url: str, raw: Database[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await open_store(mongo_url)
+    try:
+        events = first.tasks._history._events  # type: ignore[attr-defined]
+        first.tasks._history._events = InsertFailsOnce(events, applied=False)  # type: ignore[attr-defined]
+        register = TaskMessageEnvelope("register", message(1), ts_ns=time.time_ns())
+        with pytest.raises(StoreWriteError):
+            await first.tasks.apply_messages([register], now=time.time())
+    finally:
+        await first.aclose()  # and the message is never delivered again
+    task = raw.tasks.find_one({"_id": "task-00001"})
+    assert task is not None and [line["action"] for line in task["pending_history"]] == ["create"]
+    assert raw.task_events.count_documents({}) == 0
+
+    monkeypatch.setattr(history, "STALE_PENDING_S", 0.0)  # as if STALE_PENDING_S had passed
+    second = await open_store(mongo_url)
+    await second.aclose()
+    assert [e["action"] for e in raw.task_events.find({"task_id": "task-00001"})] == ["create"]
+    task = raw.tasks.find_one({"_id": "task-00001"})
+    assert task is not None and "pending_history" not in task and "pending_since" not in task
