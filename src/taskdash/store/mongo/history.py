@@ -9,13 +9,16 @@ its history or the readers' sweep completes them: no line is lost and none is do
 
 A line's `seq` (its `_id`, the order readers follow) comes from one `$inc` of the `counters`
 sequence when it is copied. Writers commit seqs out of order, so a reader of "everything after
-seq N" stops at a gap until the gap is older than GAP_GRACE_S (a seq whose line was already
-stored, or a writer that stopped between allocating and inserting).
+seq N" stops at a gap until the gap is older than GAP_GRACE_S (a writer that stopped between
+allocating and inserting), or until every seq in it is known unused: one allocated for a line
+that turned out to be stored already (by a second writer completing it) is recorded in
+`task_event_voids` by the writer that allocated it, the only one who could have used it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
 
@@ -26,6 +29,8 @@ from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.models import TaskEvent
 from taskdash.store.mongo.client import Database, Document
 
+logger = logging.getLogger(__name__)
+
 SEQUENCE = "task_events"
 DUPLICATE_KEY = 11000
 MAX_INSERT_ATTEMPTS = 3
@@ -34,6 +39,7 @@ GAP_GRACE_S = 5.0
 STALE_PENDING_S = 5.0
 PENDING_SWEEP_INTERVAL_S = 5.0
 PENDING_SWEEP_BATCH = 500
+VOIDS_KEPT_S = 3600.0
 PENDING = "pending_history"
 PENDING_SINCE = "pending_since"
 EVENT_FIELDS = (
@@ -109,6 +115,7 @@ class TaskHistory:
 
     def __init__(self, db: Database) -> None:
         self._events = db.task_events
+        self._voids = db.task_event_voids
         self._counters = db.counters
         self._tasks = db.tasks
         self._next_sweep_at = 0.0
@@ -161,19 +168,37 @@ class TaskHistory:
                     error.get("code") != DUPLICATE_KEY for error in errors
                 ):
                     raise
-                refused = [pending[error["index"]] for error in errors]
+                refused = [docs[error["index"]] for error in errors]
             # A duplicate key does not say which index refused it on every server: a line
-            # whose key is stored was copied before (fine); any other lost its seq to a stored
-            # line, which only a counter behind the stored seqs causes.
-            keys = [line["key"] for line in refused]
+            # whose key is stored was copied before (fine: its seq stays unused); any other
+            # lost its seq to a stored line, which only a counter behind the stored seqs causes.
+            keys = [doc["key"] for doc in refused]
             stored = {
                 doc["key"]
                 async for doc in self._events.find({"key": {"$in": keys}}, {"key": 1, "_id": 0})
             }
-            pending = [line for line in refused if line["key"] not in stored]
+            await self._record_voids([doc["_id"] for doc in refused if doc["key"] in stored])
+            pending = [
+                {k: v for k, v in doc.items() if k not in ("_id", "written_at")}
+                for doc in refused
+                if doc["key"] not in stored
+            ]
             if pending:
                 await self._move_counter_past_stored()
         raise StoreWriteError("mongodb: task event seqs keep colliding with stored ones")
+
+    async def _record_voids(self, seqs: Sequence[int]) -> None:
+        """Let readers pass these seqs at once: their lines were stored under other seqs."""
+        if seqs:
+            logger.debug("history: %d lines were stored already; seqs %s unused", len(seqs), seqs)
+            now = time.time()
+            await self._voids.insert_many([{"_id": seq, "at": now} for seq in seqs], ordered=False)
+
+    async def _all_void(self, first: int, end: int) -> bool:
+        """Whether every seq in [first, end) is known unused."""
+        return await self._voids.count_documents({"_id": {"$gte": first, "$lt": end}}) == (
+            end - first
+        )
 
     async def settle(self, written: Sequence[tuple[str, int]]) -> None:
         """Take the copied lines off tasks still at the given `rev` (a later write flushed them)."""
@@ -198,6 +223,7 @@ class TaskHistory:
     async def complete_left_lines(self, *, now: float) -> int:
         """Complete lines that writers left on tasks longer than STALE_PENDING_S ago."""
         self._next_sweep_at = now + PENDING_SWEEP_INTERVAL_S
+        await self._voids.delete_many({"at": {"$lt": now - VOIDS_KEPT_S}})
         cursor = self._tasks.find(
             {PENDING_SINCE: {"$lt": now - STALE_PENDING_S}},
             {PENDING: 1, "rev": 1},
@@ -223,7 +249,11 @@ class TaskHistory:
         events: list[TaskEvent] = []
         expected = seq + 1
         for doc in docs:
-            if doc["_id"] != expected and doc.get("written_at", 0.0) > settled_before:
+            if (
+                doc["_id"] != expected
+                and doc.get("written_at", 0.0) > settled_before
+                and not await self._all_void(expected, doc["_id"])
+            ):
                 break  # a lower seq may still be in flight; read it next time
             events.append(document_to_event(doc))
             expected = int(doc["_id"]) + 1

@@ -37,6 +37,7 @@ MAX_CHANGE_ATTEMPTS = 5
 MAX_CLAIM_NEXT_ATTEMPTS = 50
 
 Decide = Callable[[Task], Task | None]
+Read = tuple[Task, Document]  # a task and the document it was read from
 
 
 def _claimable_filter(rules: ClaimRules) -> Document:
@@ -80,25 +81,15 @@ class MongoTaskRepo:
         with reading():
             return [document_to_task(doc) for doc in await cursor.to_list()]
 
-    async def _current(self, docs: Sequence[Document]) -> list[Task]:
-        """The tasks of `docs`, once the history lines they still carry are in `task_events`.
-
-        A write replaces the lines a task carries, so it completes them first; its write is
-        conditional on the `rev` read here, so no other lines can have come meanwhile.
-        """
-        await self._history.complete(docs)
-        return [document_to_task(doc) for doc in docs]
-
-    async def _read(self, task_id: str) -> Task:
+    async def _read(self, task_id: str) -> Read:
         doc = await self._tasks.find_one({"_id": task_id})
         if doc is None:
             raise TaskNotFound(task_id)
-        [task] = await self._current([doc])
-        return task
+        return document_to_task(doc), doc
 
     async def _write_change(
         self,
-        before: Task,
+        before: Read,
         after: Task,
         *,
         condition: Document | None = None,
@@ -107,23 +98,27 @@ class MongoTaskRepo:
         now: float,
         detail: str = "",
     ) -> Task | None:
-        """Write `after` and its history line if the task is still at `before.rev`."""
-        after.rev = before.rev + 1
+        """Write `after` and its history line if the task is still at the `rev` read."""
+        task, doc = before
+        # This write replaces the lines the task still carries: they go to `task_events`
+        # first. Only a writer about to write does this, not every reader of a contested task.
+        await self._history.complete([doc])
+        after.rev = task.rev + 1
         after.updated_at = now
         event = domain_rules.change_event(
-            before, after, actor=actor, action=action, now=now, detail=detail
+            task, after, actor=actor, action=action, now=now, detail=detail
         )
         lines = pending_lines([event], rev=after.rev)
-        found = {"_id": before.id, "rev": before.rev, **(condition or {})}
-        fields = with_pending(changed_fields(before, after), lines, now=now)
-        doc = await self._tasks.find_one_and_update(
+        found = {"_id": task.id, "rev": task.rev, **(condition or {})}
+        fields = with_pending(changed_fields(task, after), lines, now=now)
+        written = await self._tasks.find_one_and_update(
             found, {"$set": fields}, return_document=ReturnDocument.AFTER
         )
-        if doc is None:
+        if written is None:
             return None
         await self._history.insert(lines)
-        await self._history.settle([(before.id, after.rev)])
-        return document_to_task(doc)
+        await self._history.settle([(task.id, after.rev)])
+        return document_to_task(written)
 
     async def _change(
         self,
@@ -131,7 +126,7 @@ class MongoTaskRepo:
         decide: Decide,
         *,
         condition: Document | None = None,
-        first: Task | None = None,
+        first: Read | None = None,
         actor: str,
         action: str,
         now: float,
@@ -142,9 +137,9 @@ class MongoTaskRepo:
         for _ in range(MAX_CHANGE_ATTEMPTS):
             if before is None:
                 before = await self._read(task_id)
-            after = decide(before)
+            after = decide(before[0])
             if after is None:
-                return before
+                return before[0]
             written = await self._write_change(
                 before,
                 after,
@@ -172,7 +167,6 @@ class MongoTaskRepo:
         await self._change(
             task.id,
             decide,
-            first=task,
             actor="system",
             action="release",
             now=now,
@@ -189,7 +183,7 @@ class MongoTaskRepo:
 
         with writing():
             first = await self._read(task_id)
-            decide(first)  # a refusal comes before the claim limit, as on SQLite
+            decide(first[0])  # a refusal comes before the claim limit, as on SQLite
             async with self._limit.lined_up(rules):
                 await self._limit.check(rules)
                 written = await self._change(
@@ -221,9 +215,9 @@ class MongoTaskRepo:
                         raise NothingToClaim()
                     if attempt == 0:
                         await self._limit.check(rules)
-                    [task] = await self._current([doc])
+                    task = document_to_task(doc)
                     written = await self._write_change(
-                        task,
+                        (task, doc),
                         domain_rules.claimed(task, user=rules.user, now=now),
                         condition=_claimable_filter(rules),
                         actor=rules.actor or rules.user,
@@ -272,14 +266,20 @@ class MongoTaskRepo:
                 .sort("claimed_at", 1)
                 .limit(limit)
             )
-            for task in await self._current(await cursor.to_list()):
+            for doc in await cursor.to_list():
+                task = document_to_task(doc)
                 if not task.user:
                     continue
                 released = domain_rules.released(task, now=now)
                 # Still the same claim: a release or re-claim meanwhile leaves it alone.
                 condition = {"status": CLAIMED, "user": task.user, "claimed_at": task.claimed_at}
                 written = await self._write_change(
-                    task, released, condition=condition, actor="system", action="expire", now=now
+                    (task, doc),
+                    released,
+                    condition=condition,
+                    actor="system",
+                    action="expire",
+                    now=now,
                 )
                 if written is not None:
                     expired.append(written)
