@@ -2,10 +2,11 @@
 
 A change writes the task and its history lines in one conditional write (the lines wait in the
 task's `pending_history`), then copies them into `task_events` and takes them off the task.
-A line's identity (`key`: the task, the `rev` its write made, its place in that write) is fixed
-when the change is decided, and a unique index on it makes a second copy a no-op. A failure
-after the task write leaves the lines on the task, where the next write of that task, a read of
-its history or the readers' sweep completes them: no line is lost and none is doubled.
+A line's identity (`key`: the task, the `rev` its write made, its place in that write, and the
+write's time, in case a copied-over task ever brings back an old `rev`) is fixed when the change
+is decided, and a unique index on it makes a second copy a no-op. A failure after the task
+write leaves the lines on the task, where the next write of that task, a read of its history or
+the readers' sweep completes them: no line is lost and none is doubled.
 
 A line's `seq` (its `_id`, the order readers follow) comes from one `$inc` of the `counters`
 sequence when it is copied. Writers commit seqs out of order, so a reader of "everything after
@@ -86,10 +87,10 @@ def document_to_event(doc: Document) -> TaskEvent:
     )
 
 
-def pending_lines(events: Sequence[TaskEvent], *, rev: int) -> list[Document]:
-    """The lines a write making `rev` of a task carries, each with its identity."""
+def pending_lines(events: Sequence[TaskEvent], *, rev: int, now: float) -> list[Document]:
+    """The lines a write making `rev` of a task at `now` carries, each with its identity."""
     return [
-        {"key": f"{rev}.{index}:{event.task_id}", **event_fields(event)}
+        {"key": f"{rev}.{index}@{now!r}:{event.task_id}", **event_fields(event)}
         for index, event in enumerate(events)
     ]
 

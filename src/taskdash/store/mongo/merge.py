@@ -38,6 +38,7 @@ class _Merged:
     base: Task | None
     after: Task
     events: list[TaskEvent] = field(default_factory=list)
+    lines: list[Document] = field(default_factory=list)  # the events as the write carries them
 
 
 def _merge(
@@ -77,11 +78,11 @@ def _without_lines(doc: Document | None) -> Document | None:
 async def _write(tasks: Collection, merged: dict[str, _Merged], *, now: float) -> set[str]:
     """Write every merged task on condition; returns the ids another writer got to first."""
     ids = list(merged)
+    for outcome in merged.values():
+        outcome.lines = pending_lines(outcome.events, rev=outcome.after.rev, now=now)
     docs = {
         task_id: with_pending(
-            task_to_document(merged[task_id].after),
-            pending_lines(merged[task_id].events, rev=merged[task_id].after.rev),
-            now=now,
+            task_to_document(merged[task_id].after), merged[task_id].lines, now=now
         )
         for task_id in ids
     }
@@ -147,8 +148,6 @@ async def apply_envelopes(
     else:
         raise StoreWriteError(f"mongodb: tasks kept changing during a merge: {sorted(pending)[:5]}")
     # Should this fail, the lines stay on their tasks: a redelivery's read completes them.
-    await history.insert(
-        [line for w in written for line in pending_lines(w.events, rev=w.after.rev)]
-    )
-    await history.settle([(w.after.id, w.after.rev) for w in written if w.events])
+    await history.insert([line for w in written for line in w.lines])
+    await history.settle([(w.after.id, w.after.rev) for w in written if w.lines])
     return len(written)

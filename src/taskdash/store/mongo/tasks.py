@@ -108,7 +108,7 @@ class MongoTaskRepo:
         event = domain_rules.change_event(
             task, after, actor=actor, action=action, now=now, detail=detail
         )
-        lines = pending_lines([event], rev=after.rev)
+        lines = pending_lines([event], rev=after.rev, now=now)
         found = {"_id": task.id, "rev": task.rev, **(condition or {})}
         fields = with_pending(changed_fields(task, after), lines, now=now)
         written = await self._tasks.find_one_and_update(
