@@ -92,8 +92,7 @@ class MongoDeadLetterRepo:
         self._migrations: Collection = db.migrations
 
     async def bound_old_letters(self) -> int:
-        """Once per database (a mark in `migrations`): bound the letters kept whole before,
-        and give short ids to those kept without."""
+        """Once per database (marks in `migrations`): bound old letters, give them short ids."""
         with writing():
             cut = 0
             if await self._migrations.find_one({"_id": BOUNDED_MARK}) is None:
