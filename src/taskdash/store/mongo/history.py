@@ -1,12 +1,14 @@
 """Task history in MongoDB without transactions: each line travels on its task's document.
 
-A change writes the task and its history lines in one conditional write (the lines wait in the
-task's `pending_history`), then copies them into `task_events` and takes them off the task.
-A line's identity (`key`: the task, the `rev` its write made, its place in that write, and the
-write's time, in case a copied-over task ever brings back an old `rev`) is fixed when the change
-is decided, and a unique index on it makes a second copy a no-op. A failure after the task
-write leaves the lines on the task, where the next write of that task, a read of its history or
-the readers' sweep completes them: no line is lost and none is doubled.
+A change writes the task and its history lines in one conditional write (the lines stay in the
+task's `pending_history` until its next write), then copies them into `task_events`. A line's
+identity (`key`: the task, the `rev` its write made, its place in that write, and the write's
+time, in case a copied-over task ever brings back an old `rev`) is fixed when the change is
+decided, and a unique index on it makes a second copy a no-op. Before a task is written again,
+or its history read, the lines it carries are looked up by key and any missing one is copied;
+a sweep does the same for every write older than STALE_PENDING_S, once, in the order of
+`pending_since` (a mark in `counters`). So a failure after the task write loses no line, and
+none is doubled; taking the lines off the task would cost a second write of every task.
 
 A line's `seq` (its `_id`, the order readers follow) comes from one `$inc` of the `counters`
 sequence when it is copied. Writers commit seqs out of order, so a reader of "everything after
@@ -23,7 +25,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from taskdash.domain.errors import StoreWriteError
@@ -36,10 +38,12 @@ SEQUENCE = "task_events"
 DUPLICATE_KEY = 11000
 MAX_INSERT_ATTEMPTS = 3
 GAP_GRACE_S = 5.0
-# Lines older than this still on a task were left by a writer that failed or stopped.
-STALE_PENDING_S = 5.0
-PENDING_SWEEP_INTERVAL_S = 5.0
+# A writer copies its lines at once; the sweep checks writes older than this (a writer that
+# failed or stopped after its task write), far beyond any write's time in flight.
+STALE_PENDING_S = 30.0
+PENDING_SWEEP_INTERVAL_S = 15.0
 PENDING_SWEEP_BATCH = 500
+SWEPT = "task_events_swept"
 VOIDS_KEPT_S = 3600.0
 PENDING = "pending_history"
 PENDING_SINCE = "pending_since"
@@ -124,8 +128,9 @@ class TaskHistory:
     async def prepare(self) -> None:
         """At start-up: the sequence exists past every stored seq; left lines are completed."""
         # Created here, not upserted by writers: two upserts racing to create it collide.
-        with contextlib.suppress(DuplicateKeyError):
-            await self._counters.insert_one({"_id": SEQUENCE, "value": 0})
+        for start in ({"_id": SEQUENCE, "value": 0}, {"_id": SWEPT, "since": 0.0, "task": ""}):
+            with contextlib.suppress(DuplicateKeyError):
+                await self._counters.insert_one(start)
         await self._move_counter_past_stored()
         await self.complete_left_lines(now=time.time())
 
@@ -201,40 +206,54 @@ class TaskHistory:
             end - first
         )
 
-    async def settle(self, written: Sequence[tuple[str, int]]) -> None:
-        """Take the copied lines off tasks still at the given `rev` (a later write flushed them)."""
-        if written:
-            await self._tasks.bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": task_id, "rev": rev}, {"$unset": {PENDING: "", PENDING_SINCE: ""}}
-                    )
-                    for task_id, rev in written
-                ],
-                ordered=False,
-            )
-
     async def complete(self, docs: Sequence[Document]) -> None:
-        """Copy and settle the lines that task documents (as read) still carry."""
-        carrying = [doc for doc in docs if doc.get(PENDING)]
-        if carrying:
-            await self.insert([line for doc in carrying for line in carried_lines(doc)])
-            await self.settle([(doc["_id"], int(doc.get("rev", 0))) for doc in carrying])
+        """Copy the lines that task documents (as read) carry and `task_events` lacks."""
+        lines = [line for doc in docs for line in carried_lines(doc)]
+        if lines:
+            keys = [line["key"] for line in lines]
+            stored = {
+                doc["key"]
+                async for doc in self._events.find({"key": {"$in": keys}}, {"key": 1, "_id": 0})
+            }
+            await self.insert([line for line in lines if line["key"] not in stored])
 
     async def complete_left_lines(self, *, now: float) -> int:
-        """Complete lines that writers left on tasks longer than STALE_PENDING_S ago."""
+        """Complete the lines of every write older than STALE_PENDING_S not yet swept."""
         self._next_sweep_at = now + PENDING_SWEEP_INTERVAL_S
         await self._voids.delete_many({"at": {"$lt": now - VOIDS_KEPT_S}})
-        cursor = self._tasks.find(
-            {PENDING_SINCE: {"$lt": now - STALE_PENDING_S}},
-            {PENDING: 1, "rev": 1},
-        ).limit(PENDING_SWEEP_BATCH)
-        docs = await cursor.to_list()
-        await self.complete(docs)
-        return len(docs)
+        until = now - STALE_PENDING_S
+        swept = 0
+        while True:
+            mark = await self._counters.find_one({"_id": SWEPT}) or {}
+            since, task = float(mark.get("since", 0.0)), str(mark.get("task", ""))
+            found = {
+                PENDING_SINCE: {"$lte": until},
+                "$or": [
+                    {PENDING_SINCE: {"$gt": since}},
+                    {PENDING_SINCE: since, "_id": {"$gt": task}},
+                ],
+            }
+            cursor = (
+                self._tasks.find(found, {PENDING: 1, PENDING_SINCE: 1})
+                .sort([(PENDING_SINCE, 1), ("_id", 1)])
+                .limit(PENDING_SWEEP_BATCH)
+            )
+            docs = await cursor.to_list()
+            await self.complete(docs)
+            swept += len(docs)
+            if not docs:
+                return swept
+            last = docs[-1]
+            # Compare-and-set: an instance sweeping the same writes at once moves it only once.
+            moved = await self._counters.update_one(
+                {"_id": SWEPT, "since": since, "task": task},
+                {"$set": {"since": last[PENDING_SINCE], "task": last["_id"]}},
+            )
+            if len(docs) < PENDING_SWEEP_BATCH or not moved.modified_count:
+                return swept
 
     async def for_task(self, task_id: str, *, limit: int) -> list[TaskEvent]:
-        task = await self._tasks.find_one({"_id": task_id}, {PENDING: 1, "rev": 1})
+        task = await self._tasks.find_one({"_id": task_id}, {PENDING: 1})
         if task is not None:
             await self.complete([task])
         cursor = self._events.find({"task_id": task_id}).sort("_id", -1).limit(limit)

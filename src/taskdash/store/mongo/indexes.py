@@ -49,9 +49,12 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         _index("tasks_time", "time", "_id"),
         _index("tasks_claimed", "claimed_at", partial={"status": CLAIMED}),
         _index("tasks_origin", "origin", "status"),
-        # Tasks still carrying history lines (history.py): normally none, so a tiny index.
+        # The history sweep's order (history.py): every write carrying lines, by its time.
         _index(
-            "tasks_pending_history", "pending_since", partial={"pending_since": {"$exists": True}}
+            "tasks_pending_history",
+            "pending_since",
+            "_id",
+            partial={"pending_since": {"$exists": True}},
         ),
     ),
     "services": (_index("services_origin", "origin"),),

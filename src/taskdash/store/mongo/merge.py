@@ -3,7 +3,7 @@
 One `find` reads the batch's tasks; the domain rules merge each task's messages; one unordered
 `bulk_write` inserts new tasks and replaces changed ones on condition that their `rev` is still
 the one read, each carrying its history lines (history.py), which are then copied into
-`task_events` and taken off. A task another writer changed meanwhile (a duplicate `_id` on
+`task_events`. A task another writer changed meanwhile (a duplicate `_id` on
 insert, or a `rev` that moved) is re-read and merged again, a bounded number of times.
 """
 
@@ -149,5 +149,4 @@ async def apply_envelopes(
         raise StoreWriteError(f"mongodb: tasks kept changing during a merge: {sorted(pending)[:5]}")
     # Should this fail, the lines stay on their tasks: a redelivery's read completes them.
     await history.insert([line for w in written for line in w.lines])
-    await history.settle([(w.after.id, w.after.rev) for w in written if w.lines])
     return len(written)

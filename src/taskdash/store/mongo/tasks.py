@@ -100,8 +100,9 @@ class MongoTaskRepo:
     ) -> Task | None:
         """Write `after` and its history line if the task is still at the `rev` read."""
         task, doc = before
-        # This write replaces the lines the task still carries: they go to `task_events`
-        # first. Only a writer about to write does this, not every reader of a contested task.
+        # This write replaces the lines the task carries: any not yet in `task_events` go
+        # there first. Only a writer about to write does this, not every reader of a
+        # contested task.
         await self._history.complete([doc])
         after.rev = task.rev + 1
         after.updated_at = now
@@ -117,7 +118,6 @@ class MongoTaskRepo:
         if written is None:
             return None
         await self._history.insert(lines)
-        await self._history.settle([(task.id, after.rev)])
         return document_to_task(written)
 
     async def _change(
