@@ -226,12 +226,11 @@ class TaskHistory:
         while True:
             mark = await self._counters.find_one({"_id": SWEPT}) or {}
             since, task = float(mark.get("since", 0.0)), str(mark.get("task", ""))
+            # A range and a $nor (not an $or beside the range: FerretDB 2 answers that with
+            # nothing), as the task list's keyset pages do.
             found = {
-                PENDING_SINCE: {"$lte": until},
-                "$or": [
-                    {PENDING_SINCE: {"$gt": since}},
-                    {PENDING_SINCE: since, "_id": {"$gt": task}},
-                ],
+                PENDING_SINCE: {"$gte": since, "$lte": until},
+                "$nor": [{PENDING_SINCE: since, "_id": {"$lte": task}}],
             }
             cursor = (
                 self._tasks.find(found, {PENDING: 1, PENDING_SINCE: 1})
