@@ -1,5 +1,5 @@
 """Of N simultaneous claims exactly one wins: on one server (SQLite and MongoDB) and on two
-processes sharing one SQLite file."""
+processes sharing one SQLite file; N simultaneous claims by one user stop at the claim limit."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from taskdash.actions import accounts
 from taskdash.domain.models import CLAIMED, Role, TaskQuery, User
@@ -33,6 +34,9 @@ ROUNDS = 5
 NEXT_TASKS = 20
 NOT_CLAIMABLE = {"errid": 1007, "errmsg": "任务不可领取"}
 NOTHING_TO_CLAIM = {"errid": 1009, "errmsg": "没有可领取的任务"}
+CLAIM_LIMIT_REACHED = {"errid": 1008, "errmsg": "已达到领取上限"}
+CLAIM_LIMIT = 5
+ONE_USERS_CLAIMS = 30
 
 
 def add_annotators(settings: Settings, count: int) -> list[str]:
@@ -211,3 +215,43 @@ def test_concurrent_claim_next_never_gives_a_task_twice(server: LiveServer) -> N
     assert sorted(t.user for t in claimed) == sorted(winners), "a user got two tasks"
     for task in claimed:
         assert [e.to_user for e in claim_history(server.settings, task.id)] == [task.user]
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
+def limited_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server whose users may hold CLAIM_LIMIT unfinished tasks."""
+    overrides: dict[str, Any] = {"max_claims_per_user": CLAIM_LIMIT}
+    if request.param == "mongo":
+        overrides["store_url"] = request.getfixturevalue("mongo_url")
+    live = LiveServer(make_settings(tmp_path, **overrides)).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def test_thirty_claims_by_one_user_at_once_stop_at_the_claim_limit(
+    limited_server: LiveServer,
+) -> None:
+    server = limited_server
+    [name] = add_annotators(server.settings, 1)
+    bodies = [task_body(f"limit-{n:02d}") for n in range(ONE_USERS_CLAIMS)]
+    server.publish("taskRegister", bodies)
+    clients = [log_in(server.url, name) for _ in bodies]  # one user, in many tabs at once
+    task_of = {id(client): task_id_of(body) for client, body in zip(clients, bodies, strict=True)}
+    try:
+        answers, elapsed_s = at_once(clients, lambda client: bind(task_of[id(client)])(client))
+    finally:
+        for client in clients:
+            client.close()
+    print(
+        f"\n{ONE_USERS_CLAIMS} concurrent claims by one user (limit {CLAIM_LIMIT}):"
+        f" {elapsed_s * 1000:.0f} ms"
+    )
+    refused = [a for a in answers if a != "success"]
+    assert len(answers) - len(refused) == CLAIM_LIMIT, Counter(map(str, answers))
+    assert all({k: a.get(k) for k in ("errid", "errmsg")} == CLAIM_LIMIT_REACHED for a in refused)
+    held = run_on_store(
+        server.settings, lambda store: store.tasks.find(TaskQuery(user=name, limit=1000))
+    )
+    assert len(held) == CLAIM_LIMIT and {t.status for t in held} == {CLAIMED}

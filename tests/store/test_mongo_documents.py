@@ -87,7 +87,8 @@ async def test_a_task_is_stored_under_the_seeds_bson_names(
     assert doc is not None
     bookkeeping = {"edit_info", "claimed_at", "updated_at", "status_ts", "status_src"}
     field_times = {"fields_ts", "url_ts", "edit_info_ts", "time_ts", "reserved_ts"}
-    assert set(doc) == SEED_TASK_KEYS | bookkeeping | field_times | {"rev", "origin"}
+    history = {"pending_history", "pending_since"}  # the last write's lines (history.py)
+    assert set(doc) == SEED_TASK_KEYS | bookkeeping | field_times | history | {"rev", "origin"}
     assert {key: doc[key] for key in SEED_TASK_KEYS} == {
         "_id": task_id,
         "project_id": "p1",
@@ -208,7 +209,12 @@ async def test_metadata_accounts_and_dead_letters_documents(
     await store.dead_letters.add([letter, letter])
     kept = {"_id": "k", "topic": "heartBeat", "body": b"{", "reason": "bad", "attempts": 1}
     sha256 = hashlib.sha256(b"{").hexdigest()
-    assert list(raw.dead_letters.find()) == [{**kept, "at": 1.5, "size": 1, "sha256": sha256}]
+    short_id = int.from_bytes(hashlib.sha256(b"k").digest()[:8], "big") >> 1
+    assert list(raw.dead_letters.find()) == [
+        {**kept, "short_id": short_id, "at": 1.5, "size": 1, "sha256": sha256}
+    ]
+    [listed] = await store.dead_letters.recent(limit=1, before_id=None)
+    assert listed.id == str(short_id)
 
 
 async def test_dead_letters_page_newest_first_with_a_digit_cursor(store: Store) -> None:
@@ -225,10 +231,43 @@ async def test_dead_letters_page_newest_first_with_a_digit_cursor(store: Store) 
         if len(page) < 3:
             break
         cursor = page[-1].id
-        assert cursor.isdigit()  # what the admin API accepts as a cursor
+        assert cursor.isdigit() and len(cursor) <= 19  # an int64, as on SQLite
     assert seen == ["k6", "k5", "k4", "k3", "k2", "k1", "k0"]
-    with pytest.raises(BadRequest):
-        await store.dead_letters.recent(limit=3, before_id="12345")
+    for cursor in ("12345", "9" * 19, "9" * 20):
+        with pytest.raises(BadRequest):
+            await store.dead_letters.recent(limit=3, before_id=cursor)
+
+
+async def test_dead_letters_kept_before_short_ids_are_listed_and_paged_with_them(
+    mongo_url: str, raw: Database[dict[str, Any]]
+) -> None:
+    # As an earlier TaskDash kept them: no short_id; one also from before bounded bodies.
+    old = {"topic": "t", "body": b"x", "reason": "r", "attempts": 1, "size": 1, "sha256": ""}
+    raw.dead_letters.insert_many(
+        [{**old, "_id": f"old{i}", "at": float(i)} for i in range(4)]
+        + [{"_id": "older", "topic": "t", "body": b"y", "reason": "r", "attempts": 1, "at": 1.5}]
+    )
+    store = await open_store(mongo_url)
+    try:
+        await store.dead_letters.add(
+            [DeadLetter(topic="t", body=b"z", reason="r", attempts=1, at=9.0, key="new")]
+        )
+        raw.dead_letters.insert_one({**old, "_id": "straggler", "at": 0.5})  # an old instance
+        assert raw.dead_letters.count_documents({"short_id": {"$exists": True}}) == 6
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = await store.dead_letters.recent(limit=2, before_id=cursor)
+            seen += [letter.key for letter in page]
+            if len(page) < 2:
+                break
+            cursor = page[-1].id
+            assert len(cursor) <= 19
+        assert seen == ["new", "old3", "old2", "older", "old1", "straggler", "old0"]
+        # The straggler got its short id stored when a cursor first named it.
+        assert raw.dead_letters.count_documents({"short_id": {"$exists": True}}) == 7
+    finally:
+        await store.aclose()
 
 
 TASK_INDEXES = {
@@ -243,6 +282,7 @@ TASK_INDEXES = {
     "tasks_time": [("time", 1), ("_id", 1)],
     "tasks_claimed": [("claimed_at", 1)],
     "tasks_origin": [("origin", 1), ("status", 1)],
+    "tasks_pending_history": [("pending_since", 1), ("_id", 1)],
 }
 OTHER_INDEXES = {
     "services": {"services_origin"},
@@ -250,8 +290,8 @@ OTHER_INDEXES = {
     "task_metadata": {"task_metadata_service"},
     "users": {"users_group"},
     "sessions": {"sessions_user", "sessions_expiry"},
-    "task_events": {"task_events_task"},
-    "dead_letters": {"dead_letters_at"},
+    "task_events": {"task_events_task", "task_events_key"},
+    "dead_letters": {"dead_letters_at", "dead_letters_short_id"},
 }
 
 

@@ -6,17 +6,20 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pymongo.errors import AutoReconnect
 
 from taskdash.domain.errors import (
     BadRequest,
     ClaimLimitReached,
     NothingToClaim,
+    StoreWriteError,
     TaskNotClaimable,
     TaskNotFound,
 )
@@ -126,6 +129,31 @@ async def test_concurrent_claim_next_never_gives_a_task_twice(store: Store) -> N
     claimed = [o.id for o in outcomes if not isinstance(o, BaseException)]
     assert len(claimed) == len(set(claimed)) == 20
     assert sum(isinstance(o, NothingToClaim) for o in outcomes) == 10
+
+
+@pytest.mark.parametrize("how", ["claim", "claim_next"])
+async def test_the_claim_limit_holds_under_concurrent_claims_by_one_user(
+    store: Store, how: str
+) -> None:
+    await ingest(store, *(message(i) for i in range(30)))
+    rules = rules_for("a", max_claims=5)
+
+    async def claim(number: int) -> object:
+        if how == "claim":
+            return await store.tasks.claim(
+                task_id=f"task-{number:05d}", rules=rules, now=time.time()
+            )
+        return await store.tasks.claim_next(
+            rules=rules, task_type=None, project_id=None, now=time.time()
+        )
+
+    outcomes = await asyncio.gather(*(claim(i) for i in range(30)), return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(outcomes) - len(refused) == 5
+    assert all(isinstance(o, ClaimLimitReached) for o in refused), refused
+    assert await store.tasks.count_unfinished(users=["a"], finished=("已完成",)) == {"a": 5}
+    claimed = await store.tasks.find(TaskQuery(user="a", limit=100))
+    assert len(claimed) == 5 and {t.status for t in claimed} == {CLAIMED}
 
 
 async def test_claim_next_takes_the_oldest_of_the_requested_type(store: Store) -> None:
@@ -269,6 +297,90 @@ async def test_failed_write_in_a_group_commit_leaves_the_others(store: Store) ->
     assert isinstance(outcomes[0], BadRequest)
     assert all(o is None for o in outcomes[1:])
     assert len(await store.tasks.find(TaskQuery(limit=100))) == 10
+
+
+class InsertFailsOnce:
+    """A collection whose next `insert_many` fails as a dropped connection would: before the
+    server got it, or after it applied it (the answer lost)."""
+
+    def __init__(self, collection: Any, *, applied: bool) -> None:
+        self._collection = collection
+        self._applied = applied
+        self.failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+    async def insert_many(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            if self._applied:
+                await self._collection.insert_many(*args, **kwargs)
+            raise AutoReconnect("connection closed while the task history was written")
+        return await self._collection.insert_many(*args, **kwargs)
+
+
+@asynccontextmanager
+async def history_write_fails_once(
+    store: Store, tmp_path: Path, *, applied: bool
+) -> AsyncIterator[None]:
+    """The next write of task history fails after the task itself was written (MongoDB) or
+    within the task's transaction (SQLite: a trigger aborts it)."""
+    if store.url.startswith("mongodb"):
+        history = store.tasks._history  # type: ignore[attr-defined]
+        history._events = events = InsertFailsOnce(history._events, applied=applied)
+        try:
+            yield
+        finally:
+            history._events = events._collection
+        assert events.failed
+        return
+    with sqlite3.connect(tmp_path / "contract.db") as conn:
+        conn.executescript(
+            "CREATE TABLE fault (armed INTEGER); INSERT INTO fault VALUES (1);"
+            " CREATE TRIGGER history_fault BEFORE INSERT ON task_events"
+            " WHEN (SELECT armed FROM fault) BEGIN"
+            " UPDATE fault SET armed = 0; SELECT RAISE(ABORT, 'history write failed'); END;"
+        )
+    try:
+        yield
+    finally:
+        with sqlite3.connect(tmp_path / "contract.db") as conn:
+            conn.executescript("DROP TRIGGER history_fault; DROP TABLE fault;")
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["lost", "answer-lost"])
+async def test_a_failure_between_task_and_history_neither_loses_nor_doubles_a_line(
+    store: Store, tmp_path: Path, applied: bool
+) -> None:
+    register = TaskMessageEnvelope("register", message(1), ts_ns=time.time_ns())
+    async with history_write_fails_once(store, tmp_path, applied=applied):
+        with pytest.raises(StoreWriteError):
+            await store.tasks.apply_messages([register], now=time.time())
+    # Not FINished, so NSQ delivers the message again; and once more, for a duplicate.
+    await store.tasks.apply_messages([register], now=time.time())
+    await store.tasks.apply_messages([register], now=time.time())
+    assert [e.action for e in await store.tasks.history("task-00001", limit=10)] == ["create"]
+
+    # A claim whose history write fails: whatever the task says happened, its history says
+    # once (the claim stands on MongoDB, whose task write came first; SQLite undid both).
+    async with history_write_fails_once(store, tmp_path, applied=applied):
+        with pytest.raises(StoreWriteError):
+            await store.tasks.claim(task_id="task-00001", rules=rules_for("a"), now=time.time())
+    task = await store.tasks.get("task-00001")
+    assert task is not None
+    claims = ["claim"] if task.user == "a" else []
+    history = await store.tasks.history("task-00001", limit=10)
+    assert [e.action for e in history] == [*claims, "create"]
+    # Later changes add their lines after it, once each.
+    if task.user:
+        await store.tasks.release(
+            task_id="task-00001", holder="a", actor="a", action="release", now=time.time()
+        )
+    await store.tasks.claim(task_id="task-00001", rules=rules_for("b"), now=time.time())
+    history = await store.tasks.history("task-00001", limit=10)
+    released = ["release"] if task.user else []
+    assert [e.action for e in history] == ["claim", *released, *claims, "create"]
 
 
 async def test_dead_letters_are_kept_once_per_published_message(store: Store) -> None:

@@ -32,10 +32,11 @@ class MongoStore:
         self.contents = MongoContents(self._db)
 
     async def open(self) -> None:
-        """Create the indexes and bound old dead letters; an unreachable server stops start-up."""
+        """Create the indexes, ready the history, bound old dead letters; a down server stops it."""
         try:
             await ensure_user_name_keys(self._db)
             await ensure_indexes(self._db)
+            await self.tasks.prepare()
         except PyMongoError as exc:
             await self._client.close()
             raise StoreWriteError(f"mongodb: cannot create indexes: {driver_reason(exc)}") from exc

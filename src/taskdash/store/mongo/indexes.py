@@ -49,6 +49,13 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         _index("tasks_time", "time", "_id"),
         _index("tasks_claimed", "claimed_at", partial={"status": CLAIMED}),
         _index("tasks_origin", "origin", "status"),
+        # The history sweep's order (history.py): every write carrying lines, by its time.
+        _index(
+            "tasks_pending_history",
+            "pending_since",
+            "_id",
+            partial={"pending_since": {"$exists": True}},
+        ),
     ),
     "services": (_index("services_origin", "origin"),),
     "heartbeats": (_index("heartbeats_service", "service"),),
@@ -59,8 +66,16 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         _index("sessions_user", "user"),
         _index("sessions_expiry", "expires_at"),
     ),
-    "task_events": (_index("task_events_task", "task_id", "_id"),),
-    "dead_letters": (_index("dead_letters_at", "at", "_id"),),
+    "task_events": (
+        _index("task_events_task", "task_id", "_id"),
+        # A line's identity: copying it twice stores it once (lines copied in from another
+        # store, and those from before identities, have none).
+        _index("task_events_key", "key", unique=True, partial={"key": {"$type": "string"}}),
+    ),
+    "dead_letters": (
+        _index("dead_letters_at", "at", "_id"),
+        _index("dead_letters_short_id", "short_id"),
+    ),
 }
 
 

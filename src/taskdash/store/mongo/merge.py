@@ -2,8 +2,9 @@
 
 One `find` reads the batch's tasks; the domain rules merge each task's messages; one unordered
 `bulk_write` inserts new tasks and replaces changed ones on condition that their `rev` is still
-the one read. A task another writer changed meanwhile (a duplicate `_id` on insert, or a `rev`
-that moved) is re-read and merged again, a bounded number of times.
+the one read, each carrying its history lines (history.py), which are then copied into
+`task_events`. A task another writer changed meanwhile (a duplicate `_id` on
+insert, or a `rev` that moved) is re-read and merged again, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.models import Task, TaskEvent
 from taskdash.domain.ports import TaskMessageEnvelope
 from taskdash.store.mongo.client import Collection, Document
+from taskdash.store.mongo.history import (
+    PENDING,
+    PENDING_SINCE,
+    TaskHistory,
+    pending_lines,
+    with_pending,
+)
 from taskdash.store.mongo.task_documents import document_to_task, task_to_document
 
 MAX_MERGE_ATTEMPTS = 5
@@ -30,6 +38,7 @@ class _Merged:
     base: Task | None
     after: Task
     events: list[TaskEvent] = field(default_factory=list)
+    lines: list[Document] = field(default_factory=list)  # the events as the write carries them
 
 
 def _merge(
@@ -53,15 +62,30 @@ def _merge(
     return _Merged(base, task, events)
 
 
-async def _read(tasks: Collection, ids: Iterable[str]) -> dict[str, Task]:
+async def _read(tasks: Collection, history: TaskHistory, ids: Iterable[str]) -> dict[str, Task]:
+    """The tasks, once the history lines they still carry are in `task_events`."""
     docs = await tasks.find({"_id": {"$in": list(ids)}}).to_list()
+    await history.complete(docs)
     return {doc["_id"]: document_to_task(doc) for doc in docs}
 
 
-async def _write(tasks: Collection, merged: dict[str, _Merged]) -> set[str]:
+def _without_lines(doc: Document | None) -> Document | None:
+    if doc is None:
+        return None
+    return {key: value for key, value in doc.items() if key not in (PENDING, PENDING_SINCE)}
+
+
+async def _write(tasks: Collection, merged: dict[str, _Merged], *, now: float) -> set[str]:
     """Write every merged task on condition; returns the ids another writer got to first."""
     ids = list(merged)
-    docs = {task_id: task_to_document(merged[task_id].after) for task_id in ids}
+    for outcome in merged.values():
+        outcome.lines = pending_lines(outcome.events, rev=outcome.after.rev, now=now)
+    docs = {
+        task_id: with_pending(
+            task_to_document(merged[task_id].after), merged[task_id].lines, now=now
+        )
+        for task_id in ids
+    }
     ops: list[InsertOne[Document] | ReplaceOne[Document]] = []
     for task_id in ids:
         base = merged[task_id].base
@@ -83,37 +107,46 @@ async def _write(tasks: Collection, merged: dict[str, _Merged]) -> set[str]:
         written = int(details.get("nMatched", 0)) + int(details.get("nInserted", 0))
     if written + len(taken) == len(ops):
         return taken
-    # Some replace found its rev moved; which ones: those not stored as this batch wrote them.
+    # Some replace found its rev moved; which ones: those not stored as this batch wrote them
+    # (their lines may already be copied and taken off by a reader completing them).
     replaced = [task_id for task_id in ids if merged[task_id].base is not None]
     stored = await tasks.find({"_id": {"$in": replaced}}).to_list()
-    stored_by_id = {doc["_id"]: doc for doc in stored}
-    return taken | {task_id for task_id in replaced if stored_by_id.get(task_id) != docs[task_id]}
+    stored_by_id = {doc["_id"]: _without_lines(doc) for doc in stored}
+    return taken | {
+        task_id
+        for task_id in replaced
+        if stored_by_id.get(task_id) != _without_lines(docs[task_id])
+    }
 
 
 async def apply_envelopes(
-    tasks: Collection, envelopes: Sequence[TaskMessageEnvelope], *, now: float
-) -> tuple[int, list[TaskEvent]]:
-    """Merge and write the batch; returns how many tasks changed and their history lines."""
+    tasks: Collection,
+    history: TaskHistory,
+    envelopes: Sequence[TaskMessageEnvelope],
+    *,
+    now: float,
+) -> int:
+    """Merge and write the batch with its history; returns how many tasks changed."""
     by_id: dict[str, list[TaskMessageEnvelope]] = {}
     for env in envelopes:
         by_id.setdefault(env.message.id, []).append(env)
     pending: set[str] = set(by_id)
-    current = await _read(tasks, pending)
-    changed = 0
-    events: list[TaskEvent] = []
+    current = await _read(tasks, history, pending)
+    written: list[_Merged] = []
     for _ in range(MAX_MERGE_ATTEMPTS):
         merged = {}
         for task_id in sorted(pending):
             outcome = _merge(current.get(task_id), by_id[task_id], now=now)
             if outcome is not None:
                 merged[task_id] = outcome
-        conflicts = await _write(tasks, merged) if merged else set()
-        for task_id, outcome in merged.items():
-            if task_id not in conflicts:
-                changed += 1
-                events += outcome.events
+        conflicts = await _write(tasks, merged, now=now) if merged else set()
+        written += [outcome for task_id, outcome in merged.items() if task_id not in conflicts]
         if not conflicts:
-            return changed, events
+            break
         pending = conflicts
-        current = await _read(tasks, pending)
-    raise StoreWriteError(f"mongodb: tasks kept changing during a merge: {sorted(pending)[:5]}")
+        current = await _read(tasks, history, pending)
+    else:
+        raise StoreWriteError(f"mongodb: tasks kept changing during a merge: {sorted(pending)[:5]}")
+    # Should this fail, the lines stay on their tasks: a redelivery's read completes them.
+    await history.insert([line for w in written for line in w.lines])
+    return len(written)

@@ -2,7 +2,8 @@
 
 No transactions (FerretDB has none): every claim, release, assign and expiry is one
 `find_one_and_update` whose filter carries its precondition, including the `rev` it was decided
-on; a write that finds the task changed re-reads it and decides again.
+on, and which carries the change's history line (history.py); a write that finds the task
+changed re-reads it and decides again. The claim limit is kept as claim_limit.py describes.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from taskdash.domain.errors import (
 )
 from taskdash.domain.models import CLAIMED, UNCLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
+from taskdash.store.mongo.claim_limit import ClaimLimit
 from taskdash.store.mongo.client import Database, Document, reading, writing
-from taskdash.store.mongo.history import TaskHistory
+from taskdash.store.mongo.history import TaskHistory, pending_lines, with_pending
 from taskdash.store.mongo.merge import apply_envelopes
 from taskdash.store.mongo.task_documents import (
     changed_fields,
@@ -35,6 +37,7 @@ MAX_CHANGE_ATTEMPTS = 5
 MAX_CLAIM_NEXT_ATTEMPTS = 50
 
 Decide = Callable[[Task], Task | None]
+Read = tuple[Task, Document]  # a task and the document it was read from
 
 
 def _claimable_filter(rules: ClaimRules) -> Document:
@@ -53,12 +56,15 @@ class MongoTaskRepo:
     def __init__(self, db: Database) -> None:
         self._tasks = db.tasks
         self._history = TaskHistory(db)
+        self._limit = ClaimLimit(db)
+
+    async def prepare(self) -> None:
+        """At start-up: the history sequence is ready and left history lines are completed."""
+        await self._history.prepare()
 
     async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
         with writing():
-            changed, events = await apply_envelopes(self._tasks, envelopes, now=now)
-            await self._history.record(events)
-        return changed
+            return await apply_envelopes(self._tasks, self._history, envelopes, now=now)
 
     async def get(self, task_id: str) -> Task | None:
         with reading():
@@ -75,17 +81,44 @@ class MongoTaskRepo:
         with reading():
             return [document_to_task(doc) for doc in await cursor.to_list()]
 
+    async def _read(self, task_id: str) -> Read:
+        doc = await self._tasks.find_one({"_id": task_id})
+        if doc is None:
+            raise TaskNotFound(task_id)
+        return document_to_task(doc), doc
+
     async def _write_change(
-        self, before: Task, after: Task, *, condition: Document | None = None, now: float
+        self,
+        before: Read,
+        after: Task,
+        *,
+        condition: Document | None = None,
+        actor: str,
+        action: str,
+        now: float,
+        detail: str = "",
     ) -> Task | None:
-        """Write `after` if the task is still at `before.rev` (and matches `condition`)."""
-        after.rev = before.rev + 1
+        """Write `after` and its history line if the task is still at the `rev` read."""
+        task, doc = before
+        # This write replaces the lines the task carries: any not yet in `task_events` go
+        # there first. Only a writer about to write does this, not every reader of a
+        # contested task.
+        await self._history.complete([doc])
+        after.rev = task.rev + 1
         after.updated_at = now
-        found = {"_id": before.id, "rev": before.rev, **(condition or {})}
-        doc = await self._tasks.find_one_and_update(
-            found, {"$set": changed_fields(before, after)}, return_document=ReturnDocument.AFTER
+        event = domain_rules.change_event(
+            task, after, actor=actor, action=action, now=now, detail=detail
         )
-        return document_to_task(doc) if doc else None
+        lines = pending_lines([event], rev=after.rev, now=now)
+        found = {"_id": task.id, "rev": task.rev, **(condition or {})}
+        fields = with_pending(changed_fields(task, after), lines, now=now)
+        written = await self._tasks.find_one_and_update(
+            found, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+        if written is None:
+            return None
+        await self._history.insert(lines)
+        return document_to_task(written)
 
     async def _change(
         self,
@@ -93,7 +126,7 @@ class MongoTaskRepo:
         decide: Decide,
         *,
         condition: Document | None = None,
-        first: Task | None = None,
+        first: Read | None = None,
         actor: str,
         action: str,
         now: float,
@@ -104,40 +137,42 @@ class MongoTaskRepo:
         for _ in range(MAX_CHANGE_ATTEMPTS):
             if before is None:
                 before = await self._read(task_id)
-            after = decide(before)
+            after = decide(before[0])
             if after is None:
-                return before
-            written = await self._write_change(before, after, condition=condition, now=now)
+                return before[0]
+            written = await self._write_change(
+                before,
+                after,
+                condition=condition,
+                actor=actor,
+                action=action,
+                now=now,
+                detail=detail,
+            )
             if written is not None:
-                event = domain_rules.change_event(
-                    before, written, actor=actor, action=action, now=now, detail=detail
-                )
-                await self._history.record([event])
                 return written
             before = None
         raise TaskNotClaimable("task changed meanwhile")
 
-    async def _read(self, task_id: str) -> Task:
-        doc = await self._tasks.find_one({"_id": task_id})
-        if doc is None:
-            raise TaskNotFound(task_id)
-        return document_to_task(doc)
+    async def _give_back_over_limit(self, task: Task, rules: ClaimRules, *, now: float) -> None:
+        """Undo a claim that took its user over the limit (it overlapped another claim)."""
+        if not await self._limit.exceeded(rules):
+            return
 
-    async def _check_limit(self, rules: ClaimRules) -> None:
-        # Counted before the conditional claim, not inside it: concurrent claims by the same user
-        # can overshoot max_claims by their number on MongoDB (SQLite serialises them).
-        if rules.max_claims and await self._unfinished(rules.user, rules.finished_statuses) >= (
-            rules.max_claims
-        ):
-            raise ClaimLimitReached(f"{rules.user} holds {rules.max_claims} unfinished tasks")
+        def decide(current: Task) -> Task | None:
+            if current.user != rules.user or current.status != CLAIMED:
+                return None  # no longer this claim: nothing to give back
+            return domain_rules.released(current, now=now)
 
-    async def _unfinished(self, user: str, finished: Sequence[str]) -> int:
-        if not user:
-            return 0
-        found: Document = {"user": user}
-        if finished:
-            found["status"] = {"$nin": list(finished)}
-        return await self._tasks.count_documents(found)
+        await self._change(
+            task.id,
+            decide,
+            actor="system",
+            action="release",
+            now=now,
+            detail="over the claim limit (a concurrent claim)",
+        )
+        raise ClaimLimitReached(f"{rules.user} holds {rules.max_claims} unfinished tasks")
 
     async def claim(self, *, task_id: str, rules: ClaimRules, now: float) -> Task:
         def decide(task: Task) -> Task:
@@ -148,17 +183,20 @@ class MongoTaskRepo:
 
         with writing():
             first = await self._read(task_id)
-            decide(first)  # a refusal comes before the claim limit, as on SQLite
-            await self._check_limit(rules)
-            return await self._change(
-                task_id,
-                decide,
-                condition=_claimable_filter(rules),
-                first=first,
-                actor=rules.actor or rules.user,
-                action="claim",
-                now=now,
-            )
+            decide(first[0])  # a refusal comes before the claim limit, as on SQLite
+            async with self._limit.lined_up(rules):
+                await self._limit.check(rules)
+                written = await self._change(
+                    task_id,
+                    decide,
+                    condition=_claimable_filter(rules),
+                    first=first,
+                    actor=rules.actor or rules.user,
+                    action="claim",
+                    now=now,
+                )
+                await self._give_back_over_limit(written, rules, now=now)
+            return written
 
     async def claim_next(
         self,
@@ -170,25 +208,26 @@ class MongoTaskRepo:
     ) -> Task:
         query = domain_rules.claim_next_query(rules, task_type=task_type, project_id=project_id)
         with writing():
-            for attempt in range(MAX_CLAIM_NEXT_ATTEMPTS):
-                doc = await self._tasks.find_one(list_filter(query), sort=list_sort(query))
-                if doc is None:
-                    raise NothingToClaim()
-                if attempt == 0:
-                    await self._check_limit(rules)
-                task = document_to_task(doc)
-                after = domain_rules.claimed(task, user=rules.user, now=now)
-                written = await self._write_change(
-                    task, after, condition=_claimable_filter(rules), now=now
-                )
-                if written is not None:
-                    actor = rules.actor or rules.user
-                    event = domain_rules.change_event(
-                        task, written, actor=actor, action="claim", now=now
+            async with self._limit.lined_up(rules):
+                for attempt in range(MAX_CLAIM_NEXT_ATTEMPTS):
+                    doc = await self._tasks.find_one(list_filter(query), sort=list_sort(query))
+                    if doc is None:
+                        raise NothingToClaim()
+                    if attempt == 0:
+                        await self._limit.check(rules)
+                    task = document_to_task(doc)
+                    written = await self._write_change(
+                        (task, doc),
+                        domain_rules.claimed(task, user=rules.user, now=now),
+                        condition=_claimable_filter(rules),
+                        actor=rules.actor or rules.user,
+                        action="claim",
+                        now=now,
                     )
-                    await self._history.record([event])
-                    return written
-                # Someone else took it: the next query finds the next oldest.
+                    if written is not None:
+                        await self._give_back_over_limit(written, rules, now=now)
+                        return written
+                    # Someone else took it: the next query finds the next oldest.
         raise TaskNotClaimable("every claimable task was taken meanwhile; try again")
 
     async def release(
@@ -221,35 +260,36 @@ class MongoTaskRepo:
 
     async def expire_claims(self, *, claimed_before: float, now: float, limit: int) -> list[Task]:
         expired: list[Task] = []
-        events: list[TaskEvent] = []
         with writing():
             cursor = (
                 self._tasks.find({"status": CLAIMED, "claimed_at": {"$lt": claimed_before}})
                 .sort("claimed_at", 1)
                 .limit(limit)
             )
-            for task in [document_to_task(doc) for doc in await cursor.to_list()]:
+            for doc in await cursor.to_list():
+                task = document_to_task(doc)
                 if not task.user:
                     continue
                 released = domain_rules.released(task, now=now)
                 # Still the same claim: a release or re-claim meanwhile leaves it alone.
                 condition = {"status": CLAIMED, "user": task.user, "claimed_at": task.claimed_at}
-                written = await self._write_change(task, released, condition=condition, now=now)
+                written = await self._write_change(
+                    (task, doc),
+                    released,
+                    condition=condition,
+                    actor="system",
+                    action="expire",
+                    now=now,
+                )
                 if written is not None:
                     expired.append(written)
-                    events.append(
-                        domain_rules.change_event(
-                            task, written, actor="system", action="expire", now=now
-                        )
-                    )
-            await self._history.record(events)
         return expired
 
     async def count_unfinished(
         self, *, users: Sequence[str], finished: Sequence[str]
     ) -> dict[str, int]:
         with reading():
-            return {user: await self._unfinished(user, finished) for user in users}
+            return {user: await self._limit.unfinished(user, finished) for user in users}
 
     async def count_by_origin(self) -> dict[str, dict[str, int]]:
         # Only $group with $sum: what FerretDB v1 can aggregate.

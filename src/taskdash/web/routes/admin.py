@@ -19,8 +19,8 @@ from taskdash.web.schemas import (
     error_responses,
 )
 
-# A MongoDB cursor packs (time, key) into one number of about 180 digits.
-MAX_CURSOR_DIGITS = 400
+# A dead letter's id, the cursor after it: an int64 in every store (at most 19 digits).
+MAX_CURSOR_DIGITS = 19
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=error_responses(401, 403, 503))
 
