@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from taskdash.log_limits import RepeatedLog, forget_all
-from tests.operations.test_readiness import fill
+from tests.operations.disks import fill, tmpfs
 from tests.processes import clean_env, serve_process
 from tests.servers import Nsqd
 from tests.support import INGEST_TOKEN, task_body, wait_until
@@ -34,20 +33,8 @@ STORED_WITHIN_S = 20.0
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
     """A tmpfs of this test's own, to be filled up (room for the WAL once space returns)."""
-    path = tmp_path / "disk"
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_KB}k", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"a full disk needs a tmpfs of our own: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", size_kb=DISK_KB) as path:
         yield path
-    finally:
-        subprocess.run(["umount", "--lazy", str(path)], check=True)
 
 
 def stored(db_path: Path) -> int:

@@ -13,7 +13,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.live_stream import EventStream
-from tests.operations.test_readiness import fill, small_disk  # noqa: F401 (a fixture)
+from tests.operations.disks import fill
+from tests.operations.test_readiness import small_disk  # noqa: F401 (a fixture)
 from tests.servers import Nsqd
 from tests.support import SERVICE_URL, LiveServer, make_settings, task_body, task_id_of, wait_until
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.operations.disks import fill, tmpfs
 from tests.processes import ServeProcess, clean_env, serve_process
 from tests.support import INGEST_TOKEN, task_body, wait_until
 
@@ -20,27 +20,8 @@ NOTICED_WITHIN_S = 8.0
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MB tmpfs of this test's own, to be filled up."""
-    path = tmp_path / "disk"
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_KB}k", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"a full disk needs a tmpfs of our own: {mounted.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "--lazy", str(path)], check=True)
-
-
-def fill(disk: Path) -> Path:
-    """Write zeros until the filesystem is full; the filler file to delete afterwards."""
-    filler = disk / "filler"
-    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=4k"], capture_output=True)
-    return filler
+    with tmpfs(tmp_path / "disk", size_kb=DISK_KB) as disk:
+        yield disk
 
 
 def readiness(server: ServeProcess) -> httpx.Response:

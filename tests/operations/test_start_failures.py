@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.operations.disks import tmpfs
 from tests.processes import TASKDASH_SCRIPT, clean_env, serve_process
 from tests.support import free_port
 
@@ -44,21 +45,8 @@ def assert_one_line_failure(done: subprocess.CompletedProcess[str], says: str) -
 @pytest.fixture
 def read_only_dir(tmp_path: Path) -> Iterator[Path]:
     """A directory no one can write into (a read-only tmpfs: root ignores file modes)."""
-    path = tmp_path / "readonly"
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        path.chmod(0o555)  # enough for a user without CAP_DAC_OVERRIDE
-    try:
+    with tmpfs(tmp_path / "readonly", size_kb=1024, read_only=True) as path:
         yield path
-    finally:
-        if mounted.returncode == 0:
-            subprocess.run(["umount", str(path)], check=True)
-        path.chmod(0o755)
 
 
 def test_unreachable_mongodb_is_one_line(tmp_path: Path) -> None:
