@@ -205,6 +205,7 @@ async def assign(
         checker=await _active_user_name(store, change.checker),
     )
     plan: dict[str, str] = {}
+    load: dict[str, int] | None = None  # unfinished tasks per member, when a strategy read them
     if strategy is not None:
         if not change.group:
             raise BadRequest("give a group for a strategy")
@@ -224,6 +225,7 @@ async def assign(
         settings=settings,
         plan=plan or {task_id: change.user or "" for task_id in task_ids},
         override=override_limit,
+        load=load,
     )
     now = time.time()
     assigned: list[Task] = []
@@ -255,20 +257,27 @@ async def _active_user_name(store: Store, name: str | None) -> str | None:
 
 
 async def _over_limit(
-    *, store: Store, settings: Settings, plan: dict[str, str], override: bool
+    *,
+    store: Store,
+    settings: Settings,
+    plan: dict[str, str],
+    override: bool,
+    load: dict[str, int] | None,
 ) -> set[str]:
     """Users this assignment takes beyond the claim limit; refused unless `override`.
 
-    Every task of the request counts, even one the user already holds: the check errs on the
-    side of asking.
+    `load`: the unfinished tasks per user when already read (a strategy's members), else read
+    here. Every task of the request counts, even one the user already holds: the check errs
+    on the side of asking.
     """
     limit = settings.max_claims_per_user
     given = Counter(user for user in plan.values() if user)
     if not limit or not given:
         return set()
-    load = await store.tasks.count_unfinished(
-        users=sorted(given), finished=tuple(settings.finished_statuses)
-    )
+    if load is None:
+        load = await store.tasks.count_unfinished(
+            users=sorted(given), finished=tuple(settings.finished_statuses)
+        )
     over = {user for user, n in given.items() if load.get(user, 0) + n > limit}
     if over and not override:
         user = min(over)
