@@ -8,20 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests.servers import Nsqd
-from tests.support import TOPICS, LiveServer, make_settings
+from tests.support import TOPICS, LiveServer, live_server_on, make_settings
 
 
 @pytest.fixture(params=["sqlite", "mongo"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server on the embedded store, and again on MongoDB (FerretDB)."""
-    overrides = {}
-    if request.param == "mongo":
-        overrides["store_url"] = request.getfixturevalue("mongo_url")
-    live = LiveServer(make_settings(tmp_path, **overrides)).start()
-    try:
+    with live_server_on(request.param, request, tmp_path) as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,21 @@ class LiveServer:
             content=encode_body(body),
             headers={"Authorization": f"Bearer {INGEST_TOKEN}"},
         )
+
+
+@contextmanager
+def live_server_on(
+    store: str, request: Any, tmp_path: Path, **overrides: Any
+) -> Iterator[LiveServer]:
+    """A live server on `store` ("sqlite", or "mongo": a fresh FerretDB database of the session
+    server, from pytest's `request`), with other settings overridden; stopped at the end."""
+    if store == "mongo":
+        overrides["store_url"] = request.getfixturevalue("mongo_url")
+    live = LiveServer(make_settings(tmp_path, **overrides)).start()
+    try:
+        yield live
+    finally:
+        live.stop()
 
 
 def encode_body(body: dict[str, Any] | bytes | str) -> bytes:

@@ -23,6 +23,7 @@ from tests.support import (
     INGEST_TOKEN,
     PASSWORD,
     LiveServer,
+    live_server_on,
     make_settings,
     run_on_store,
     task_body,
@@ -220,14 +221,8 @@ def test_concurrent_claim_next_never_gives_a_task_twice(server: LiveServer) -> N
 @pytest.fixture(params=["sqlite", "mongo"])
 def limited_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server whose users may hold CLAIM_LIMIT unfinished tasks."""
-    overrides: dict[str, Any] = {"max_claims_per_user": CLAIM_LIMIT}
-    if request.param == "mongo":
-        overrides["store_url"] = request.getfixturevalue("mongo_url")
-    live = LiveServer(make_settings(tmp_path, **overrides)).start()
-    try:
+    with live_server_on(request.param, request, tmp_path, max_claims_per_user=CLAIM_LIMIT) as live:
         yield live
-    finally:
-        live.stop()
 
 
 def test_thirty_claims_by_one_user_at_once_stop_at_the_claim_limit(

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_rest_api import add_users, live_server, publish_tasks
-from tests.support import LiveServer, task_body
+from tests.api.test_rest_api import add_users, publish_tasks
+from tests.support import LiveServer, live_server_on, task_body
 
 
 def unassigned(client: Any) -> int:
@@ -53,10 +53,7 @@ def history_details(client: Any, task_id: str) -> list[str]:
 def test_assigning_beyond_the_claim_limit_needs_an_override(
     tmp_path: Path, request: pytest.FixtureRequest, store: str
 ) -> None:
-    overrides: dict[str, Any] = {"max_claims_per_user": 2}
-    if store == "mongo":
-        overrides["store_url"] = request.getfixturevalue("mongo_url")
-    with live_server(tmp_path, **overrides) as server:
+    with live_server_on(store, request, tmp_path, max_claims_per_user=2) as server:
         add_users(server, ("mgr", "manager", ""), ("ann", "annotator", "team"))
         ids = publish_tasks(server, *(task_body(f"{n:04d}", created=n) for n in range(4)))
         mgr = server.login("mgr")

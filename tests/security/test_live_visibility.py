@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.live_stream import EventStream, StreamEvent
-from tests.support import LiveServer, make_settings, task_body, task_id_of
+from tests.support import LiveServer, live_server_on, task_body, task_id_of
 
 CLOSE_WITHIN_S = 10.0
 
@@ -233,14 +233,8 @@ def test_a_stream_ends_within_10_s_of_its_session(
 @pytest.fixture(params=["sqlite", "mongo"])
 def short_session_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server whose sessions last 2 s."""
-    overrides: dict[str, object] = {"session_ttl_s": 2.0}
-    if request.param == "mongo":
-        overrides["store_url"] = request.getfixturevalue("mongo_url")
-    live = LiveServer(make_settings(tmp_path, **overrides)).start()
-    try:
+    with live_server_on(request.param, request, tmp_path, session_ttl_s=2.0) as live:
         yield live
-    finally:
-        live.stop()
 
 
 def test_a_stream_ends_within_10_s_of_its_session_expiring(
