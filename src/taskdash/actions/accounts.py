@@ -10,16 +10,32 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from taskdash.domain.errors import BadCredentials, BadRequest, NotLoggedIn, TooManyRequests
 from taskdash.domain.models import Role, Session, User
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import AccountRepo, SessionRepo
 from taskdash.domain.user_names import user_name, user_name_key
 from taskdash.metrics import LOGIN_FAILURES, LOGIN_THROTTLES
 from taskdash.settings import Settings
+
+
+class AccountStore(Protocol):
+    """What the account actions use of the store (a whole Store is one)."""
+
+    @property
+    def accounts(self) -> AccountRepo: ...
+
+
+class SessionStore(Protocol):
+    """What signing in with a session token uses of the store."""
+
+    @property
+    def accounts(self) -> SessionRepo: ...
+
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
@@ -85,7 +101,7 @@ def check_password_rules(password: str) -> None:
 
 
 async def create_user(
-    *, store: Store, name: str, role: Role, password: str, group: str = "", lang: str = "zh"
+    *, store: AccountStore, name: str, role: Role, password: str, group: str = "", lang: str = "zh"
 ) -> User:
     user = User(
         name=user_name(name),
@@ -132,7 +148,7 @@ def failure_key(kind: str, *parts: str) -> str:
 
 
 async def login(
-    *, store: Store, settings: Settings, username: str, password: str, address: str
+    *, store: AccountStore, settings: Settings, username: str, password: str, address: str
 ) -> LoginResult:
     """Check a password under login throttling (README: Security); start a session.
 
@@ -191,11 +207,11 @@ async def login(
     return LoginResult(token=token, user=user, session=session)
 
 
-async def logout(*, store: Store, token: str) -> None:
+async def logout(*, store: SessionStore, token: str) -> None:
     await store.accounts.delete_session(token_hash(token))
 
 
-async def authenticate(*, store: Store, token: str | None) -> User:
+async def authenticate(*, store: SessionStore, token: str | None) -> User:
     """The user a session token belongs to; NotLoggedIn when it is missing, expired or disabled."""
     if not token:
         raise NotLoggedIn()
@@ -205,7 +221,7 @@ async def authenticate(*, store: Store, token: str | None) -> User:
     return user
 
 
-async def session_still_valid(*, store: Store, token: str | None, user: User) -> bool:
+async def session_still_valid(*, store: SessionStore, token: str | None, user: User) -> bool:
     """Whether `token` still signs in `user` with the same role, group and state (a stream that
     was opened for them may go on showing what they could see then)."""
     try:
@@ -222,7 +238,7 @@ async def session_still_valid(*, store: Store, token: str | None, user: User) ->
 
 async def change_access(
     *,
-    store: Store,
+    store: AccountStore,
     name: str,
     role: Role | None = None,
     group: str | None = None,
@@ -239,13 +255,13 @@ async def change_access(
     return user
 
 
-async def change_password(*, store: Store, name: str, password: str) -> User:
+async def change_password(*, store: AccountStore, name: str, password: str) -> User:
     user = await store.accounts.update_user(name, password_hash=await hash_password(password))
     await store.accounts.delete_user_sessions(user.name)
     return user
 
 
-async def disable_user(*, store: Store, name: str) -> User:
+async def disable_user(*, store: AccountStore, name: str) -> User:
     user = await store.accounts.update_user(name, disabled=True)
     await store.accounts.delete_user_sessions(user.name)
     return user

@@ -1,13 +1,26 @@
 """The store port: what every backend (SQLite, MongoDB) implements, checked by one contract suite.
 
 Every state change that races between instances is one atomic conditional write in the backend.
+
+The port comes in narrow parts, so that a new backend or a test fake implements only what its
+consumer calls: tasks are `TaskWrites` (messages), `TaskClaims` (claim, release, assign),
+`TaskReads` (lookups and lists) and `TaskHistory`; services `ServiceWrites` and `ServiceReads`;
+accounts `UserRepo`, `SessionRepo` and `LoginAttemptRepo`; coordination `LeaseRepo` and
+`CursorRepo`; dead letters `DeadLetterWrites` and `DeadLetterReads`. A backend keeps one object
+per kind of record, `store.tasks`, `store.services`, `store.accounts`, `store.dead_letters`,
+`store.coordination`, `store.metadata` (and `store.contents` for copies), each implementing the
+union of its kind's parts (`TaskRepo`, `AccountRepo`, …): the parts of one kind share a table
+and its rules, and `store.tasks.claim(...)` reads as what it does. A consumer types its `store`
+with a small protocol of its own naming only the attributes it reads, each as the narrowest
+part it calls (the sweeps' `tasks` is a `TaskClaims`); a whole `Store` satisfies it, because a
+read-only attribute may be narrower in a protocol than in the object given.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
 from taskdash.domain.models import (
@@ -53,14 +66,31 @@ class AssignChange:
     over_limit: bool = False  # a manager chose to go beyond the user's claim limit
 
 
-class TaskRepo(Protocol):
+@runtime_checkable
+class TaskWrites(Protocol):
+    """Task messages (register, update, metadata) merged into tasks."""
+
     async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
         """Merge the messages in one durable write; returns how many tasks changed."""
         ...
 
+
+@runtime_checkable
+class TaskReads(Protocol):
+    """Tasks as they are: one, a page of a query, counts per service origin."""
+
     async def get(self, task_id: str) -> Task | None: ...
 
     async def find(self, query: TaskQuery) -> list[Task]: ...
+
+    async def count_by_origin(self) -> dict[str, dict[str, int]]:
+        """Per service origin: total, unclaimed and claimed task counts."""
+        ...
+
+
+@runtime_checkable
+class TaskClaims(Protocol):
+    """Who holds a task: claims, releases, assignments, expiry, and what each user holds."""
 
     async def claim(self, *, task_id: str, rules: ClaimRules, now: float) -> Task:
         """Raises TaskNotFound, TaskNotClaimable or ClaimLimitReached."""
@@ -95,9 +125,10 @@ class TaskRepo(Protocol):
         self, *, users: Sequence[str], finished: Sequence[str]
     ) -> dict[str, int]: ...
 
-    async def count_by_origin(self) -> dict[str, dict[str, int]]:
-        """Per service origin: total, unclaimed and claimed task counts."""
-        ...
+
+@runtime_checkable
+class TaskHistory(Protocol):
+    """Every change to every task, in the order it was written."""
 
     async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]: ...
 
@@ -108,7 +139,15 @@ class TaskRepo(Protocol):
     async def last_event_seq(self) -> int: ...
 
 
-class ServiceRepo(Protocol):
+@runtime_checkable
+class TaskRepo(TaskWrites, TaskReads, TaskClaims, TaskHistory, Protocol):
+    """Every part of the tasks, as a backend's `store.tasks` implements them."""
+
+
+@runtime_checkable
+class ServiceWrites(Protocol):
+    """Registrations, heartbeats, health and metadata-sync state of task services."""
+
     async def register(self, reg: ServiceRegistration, *, ts_ns: int, now: float) -> Service: ...
 
     async def record_heartbeat(
@@ -117,17 +156,27 @@ class ServiceRepo(Protocol):
         """Apply a heartbeat to the service it belongs to; None for an unknown source."""
         ...
 
-    async def all(self) -> list[Service]: ...
-
     async def sweep_health(self, *, now: float, timeout_s: float) -> list[Service]:
         """Mark services whose last beat is too old offline; returns those that changed."""
         ...
 
-    async def unknown_heartbeats(self) -> dict[str, int]: ...
-
     async def record_metadata_sync(
         self, url: str, *, error: str, now: float, failures: int, next_at: float
     ) -> None: ...
+
+
+@runtime_checkable
+class ServiceReads(Protocol):
+    """The registered services and heartbeats from unknown sources."""
+
+    async def all(self) -> list[Service]: ...
+
+    async def unknown_heartbeats(self) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class ServiceRepo(ServiceWrites, ServiceReads, Protocol):
+    """Every part of the services, as a backend's `store.services` implements them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +187,8 @@ class AttemptCount:
     window_start: float
 
 
-class AccountRepo(Protocol):
+@runtime_checkable
+class UserRepo(Protocol):
     """Users are unique by `user_name_key` of their name; lookups by name ignore case."""
 
     async def add_user(self, user: User) -> None:
@@ -162,6 +212,11 @@ class AccountRepo(Protocol):
         lang: str | None = None,
     ) -> User: ...
 
+
+@runtime_checkable
+class SessionRepo(Protocol):
+    """Sign-in sessions, kept by the hash of their token."""
+
     async def add_session(self, session: Session) -> None: ...
 
     async def get_session(self, token_hash: str, *, now: float) -> Session | None: ...
@@ -175,6 +230,11 @@ class AccountRepo(Protocol):
     async def delete_user_sessions(self, user: str) -> None: ...
 
     async def purge_sessions(self, *, now: float) -> int: ...
+
+
+@runtime_checkable
+class LoginAttemptRepo(Protocol):
+    """Login-attempt counters per key (user and address), each in a time window."""
 
     async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
         """Add one to `key`'s count in one atomic write (a lapsed window restarts at 1)."""
@@ -191,6 +251,12 @@ class AccountRepo(Protocol):
         ...
 
 
+@runtime_checkable
+class AccountRepo(UserRepo, SessionRepo, LoginAttemptRepo, Protocol):
+    """Every part of the accounts, as a backend's `store.accounts` implements them."""
+
+
+@runtime_checkable
 class MetadataRepo(Protocol):
     async def save(self, records: Sequence[TaskMessage], *, service: str, now: float) -> None:
         """Keep the latest metadata record of each task as the service reported it."""
@@ -199,14 +265,20 @@ class MetadataRepo(Protocol):
     async def count(self, *, service: str) -> int: ...
 
 
-class CoordinationRepo(Protocol):
-    """Leases and cursors that let several instances share work without doing it twice."""
+@runtime_checkable
+class LeaseRepo(Protocol):
+    """Leases that let several instances share work without doing it twice."""
 
     async def acquire_lease(self, name: str, *, holder: str, now: float, ttl_s: float) -> bool:
         """Take or renew lease `name` for `holder` unless someone else holds it unexpired."""
         ...
 
     async def release_lease(self, name: str, *, holder: str) -> None: ...
+
+
+@runtime_checkable
+class CursorRepo(Protocol):
+    """Shared cursors, each moved by one compare-and-set."""
 
     async def get_cursor(self, name: str) -> int: ...
 
@@ -215,12 +287,30 @@ class CoordinationRepo(Protocol):
         ...
 
 
-class DeadLetterRepo(Protocol):
+@runtime_checkable
+class CoordinationRepo(LeaseRepo, CursorRepo, Protocol):
+    """Leases and cursors, as a backend's `store.coordination` implements them."""
+
+
+@runtime_checkable
+class DeadLetterWrites(Protocol):
+    """Messages that could not be applied, kept with the reason."""
+
     async def add(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+@runtime_checkable
+class DeadLetterReads(Protocol):
+    """The dead letters, newest first, page by page."""
 
     async def recent(self, *, limit: int, before_id: str | None) -> list[DeadLetter]: ...
 
     async def count(self) -> int: ...
+
+
+@runtime_checkable
+class DeadLetterRepo(DeadLetterWrites, DeadLetterReads, Protocol):
+    """Dead letters, as a backend's `store.dead_letters` implements them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +369,7 @@ class RecordTable(Protocol[R]):
         ...
 
 
+@runtime_checkable
 class StoreContents(Protocol):
     """Everything a store holds but leases and login throttling, for `taskdash store copy`.
 
@@ -315,6 +406,7 @@ class StoreContents(Protocol):
     def cursors(self) -> RecordTable[CursorRecord]: ...
 
 
+@runtime_checkable
 class Store(Protocol):
     """A store backend; an async context manager opened once by the app's lifespan."""
 

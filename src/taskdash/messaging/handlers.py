@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.events import (
@@ -24,7 +25,13 @@ from taskdash.domain.events import (
     parse_task_message,
 )
 from taskdash.domain.models import DeadLetter
-from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.domain.ports import (
+    DeadLetterWrites,
+    LeaseRepo,
+    ServiceWrites,
+    TaskMessageEnvelope,
+    TaskWrites,
+)
 from taskdash.log_limits import RepeatedLog
 from taskdash.metrics import BATCH_SIZE, DEAD_LETTERS, MESSAGES, reason_kind
 from taskdash.settings import Settings
@@ -75,10 +82,28 @@ class UnknownTopic(ValueError):
     pass
 
 
+class HandlerStore(Protocol):
+    """What applying inbound messages uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> TaskWrites: ...
+
+    @property
+    def services(self) -> ServiceWrites: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterWrites: ...
+
+    @property
+    def coordination(self) -> LeaseRepo: ...
+
+    async def ping(self) -> None: ...
+
+
 class MessageHandler:
     """Applies batches of inbound messages to the store."""
 
-    def __init__(self, *, store: Store, settings: Settings) -> None:
+    def __init__(self, *, store: HandlerStore, settings: Settings) -> None:
         self._store = store
         self._settings = settings
         self._kinds = settings.topics

@@ -13,10 +13,11 @@ import json
 import logging
 import time
 import uuid
+from typing import Protocol
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.domain.models import TaskEvent
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import CoordinationRepo, TaskHistory
 from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.publisher import NsqPublisher, PublishError
 
@@ -48,10 +49,20 @@ def event_json(event: TaskEvent) -> bytes:
     ).encode()
 
 
+class EventFeedStore(Protocol):
+    """What publishing task history uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> TaskHistory: ...
+
+    @property
+    def coordination(self) -> CoordinationRepo: ...
+
+
 class TaskEventPublisher:
     """Publishes task history to NSQ from whichever instance holds the lease."""
 
-    def __init__(self, *, store: Store, publisher: NsqPublisher, topic: str) -> None:
+    def __init__(self, *, store: EventFeedStore, publisher: NsqPublisher, topic: str) -> None:
         self._store = store
         self._publisher = publisher
         self._topic = topic

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,7 +21,14 @@ import httpx
 from taskdash.domain.errors import InvalidMessage, TaskDashError
 from taskdash.domain.events import JsonObject, TaskMessage, decode_json, parse_metadata_record
 from taskdash.domain.models import DeadLetter, Service
-from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.domain.ports import (
+    DeadLetterWrites,
+    LeaseRepo,
+    MetadataRepo,
+    ServiceRepo,
+    TaskMessageEnvelope,
+    TaskWrites,
+)
 from taskdash.log_limits import RepeatedLog
 from taskdash.metrics import DEAD_LETTERS, reason_kind
 from taskdash.settings import Settings
@@ -44,10 +52,31 @@ def backoff_s(failures: int, interval_s: float) -> float:
     return float(min(MAX_BACKOFF_S, interval_s * (1 << min(failures, 10))))
 
 
+class MetadataStore(Protocol):
+    """What the metadata pull uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> TaskWrites: ...
+
+    @property
+    def services(self) -> ServiceRepo: ...
+
+    @property
+    def metadata(self) -> MetadataRepo: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterWrites: ...
+
+    @property
+    def coordination(self) -> LeaseRepo: ...
+
+
 class MetadataPuller:
     """Pulls metadata from services and reconciles it into the store."""
 
-    def __init__(self, *, store: Store, settings: Settings, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, *, store: MetadataStore, settings: Settings, client: httpx.AsyncClient
+    ) -> None:
         self._store = store
         self._settings = settings
         self._client = client
