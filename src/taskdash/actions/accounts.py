@@ -167,14 +167,14 @@ async def login(
 
     async def take_back() -> None:
         for key in counted:
-            await store.accounts.uncount_login_attempt(key, now=now, window_s=window)
+            await store.accounts.uncount_login_attempt(key=key, now=now, window_s=window)
 
     limits = (
         (failure_key("addr", scope), settings.login_max_failures_per_address),
         (failure_key("pair", name_key, scope), settings.login_max_failures_per_user),
     )
     for key, limit in limits:
-        attempt = await store.accounts.count_login_attempt(key, now=now, window_s=window)
+        attempt = await store.accounts.count_login_attempt(key=key, now=now, window_s=window)
         counted.append(key)
         if attempt.count > limit:
             await take_back()
@@ -184,18 +184,18 @@ async def login(
                 "too many failed logins; try again later", retry_after_s=retry_after_s
             )
     user_key = failure_key("user", name_key)
-    user_failures = await store.accounts.login_failures(user_key, now=now, window_s=window)
+    user_failures = await store.accounts.login_failures(key=user_key, now=now, window_s=window)
     await asyncio.sleep(login_slowdown_s(user_failures, limit=settings.login_max_failures_per_user))
     user = await store.accounts.get_user(name)
     matches = await _password_matches(user.password_hash if user else _UNKNOWN_USER_HASH, password)
     if user is None or user.disabled or not matches:
-        await store.accounts.count_login_attempt(user_key, now=now, window_s=window)
+        await store.accounts.count_login_attempt(key=user_key, now=now, window_s=window)
         LOGIN_FAILURES.inc()
         raise BadCredentials()
     await take_back()
     if _hasher.check_needs_rehash(user.password_hash):
         # The password was accepted when it was set: today's length rules do not apply here.
-        await store.accounts.update_user(user.name, password_hash=await _hash(password))
+        await store.accounts.update_user(name=user.name, password_hash=await _hash(password))
     token = secrets.token_urlsafe(32)
     session = Session(
         token_hash=token_hash(token),
@@ -215,7 +215,7 @@ async def authenticate(*, store: SessionStore, token: str | None) -> User:
     """The user a session token belongs to; NotLoggedIn when it is missing, expired or disabled."""
     if not token:
         raise NotLoggedIn()
-    user = await store.accounts.session_user(token_hash(token), now=time.time())
+    user = await store.accounts.session_user(token_hash=token_hash(token), now=time.time())
     if user is None or user.disabled:
         raise NotLoggedIn()
     return user
@@ -248,7 +248,7 @@ async def change_access(
     may see changed), as disabling does."""
     before = await store.accounts.get_user(name)
     user = await store.accounts.update_user(
-        name, role=None if role is None else int(role), group=group, disabled=disabled
+        name=name, role=None if role is None else int(role), group=group, disabled=disabled
     )
     if before is not None and (before.role, before.group) != (user.role, user.group):
         await store.accounts.delete_user_sessions(name)
@@ -256,12 +256,12 @@ async def change_access(
 
 
 async def change_password(*, store: AccountStore, name: str, password: str) -> User:
-    user = await store.accounts.update_user(name, password_hash=await hash_password(password))
+    user = await store.accounts.update_user(name=name, password_hash=await hash_password(password))
     await store.accounts.delete_user_sessions(user.name)
     return user
 
 
 async def disable_user(*, store: AccountStore, name: str) -> User:
-    user = await store.accounts.update_user(name, disabled=True)
+    user = await store.accounts.update_user(name=name, disabled=True)
     await store.accounts.delete_user_sessions(user.name)
     return user

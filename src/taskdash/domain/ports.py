@@ -13,7 +13,8 @@ union of its kind's parts (`TaskRepo`, `AccountRepo`, …): the parts of one kin
 and its rules, and `store.tasks.claim(...)` reads as what it does. A consumer types its `store`
 with a small protocol of its own naming only the attributes it reads, each as the narrowest
 part it calls (the sweeps' `tasks` is a `TaskClaims`); a whole `Store` satisfies it, because a
-read-only attribute may be narrower in a protocol than in the object given.
+read-only attribute may be narrower in a protocol than in the object given. A method that takes
+more than one argument takes them all by keyword: `history(task_id=..., limit=...)`.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class AssignChange:
 class TaskWrites(Protocol):
     """Task messages (register, update, metadata) merged into tasks."""
 
-    async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
+    async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
         """Merge the messages in one durable write; returns how many tasks changed."""
         ...
 
@@ -130,9 +131,9 @@ class TaskClaims(Protocol):
 class TaskHistory(Protocol):
     """Every change to every task, in the order it was written."""
 
-    async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]: ...
+    async def history(self, *, task_id: str, limit: int) -> list[TaskEvent]: ...
 
-    async def events_after(self, seq: int, *, limit: int) -> list[TaskEvent]:
+    async def events_after(self, *, seq: int, limit: int) -> list[TaskEvent]:
         """History of every task in the order it was written, after position `seq`."""
         ...
 
@@ -148,10 +149,10 @@ class TaskRepo(TaskWrites, TaskReads, TaskClaims, TaskHistory, Protocol):
 class ServiceWrites(Protocol):
     """Registrations, heartbeats, health and metadata-sync state of task services."""
 
-    async def register(self, reg: ServiceRegistration, *, ts_ns: int, now: float) -> Service: ...
+    async def register(self, *, reg: ServiceRegistration, ts_ns: int, now: float) -> Service: ...
 
     async def record_heartbeat(
-        self, hb: Heartbeat, *, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
+        self, *, hb: Heartbeat, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
     ) -> Service | None:
         """Apply a heartbeat to the service it belongs to; None for an unknown source."""
         ...
@@ -161,7 +162,7 @@ class ServiceWrites(Protocol):
         ...
 
     async def record_metadata_sync(
-        self, url: str, *, error: str, now: float, failures: int, next_at: float
+        self, *, url: str, error: str, now: float, failures: int, next_at: float
     ) -> None: ...
 
 
@@ -203,8 +204,8 @@ class UserRepo(Protocol):
 
     async def update_user(
         self,
-        name: str,
         *,
+        name: str,
         password_hash: str | None = None,
         role: int | None = None,
         group: str | None = None,
@@ -219,9 +220,9 @@ class SessionRepo(Protocol):
 
     async def add_session(self, session: Session) -> None: ...
 
-    async def get_session(self, token_hash: str, *, now: float) -> Session | None: ...
+    async def get_session(self, *, token_hash: str, now: float) -> Session | None: ...
 
-    async def session_user(self, token_hash: str, *, now: float) -> User | None:
+    async def session_user(self, *, token_hash: str, now: float) -> User | None:
         """The user of a live session, in one read (every API request asks this)."""
         ...
 
@@ -236,15 +237,15 @@ class SessionRepo(Protocol):
 class LoginAttemptRepo(Protocol):
     """Login-attempt counters per key (user and address), each in a time window."""
 
-    async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+    async def count_login_attempt(self, *, key: str, now: float, window_s: float) -> AttemptCount:
         """Add one to `key`'s count in one atomic write (a lapsed window restarts at 1)."""
         ...
 
-    async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
+    async def uncount_login_attempt(self, *, key: str, now: float, window_s: float) -> None:
         """Take back one attempt counted in the current window (it succeeded or was refused)."""
         ...
 
-    async def login_failures(self, key: str, *, now: float, window_s: float) -> int: ...
+    async def login_failures(self, *, key: str, now: float, window_s: float) -> int: ...
 
     async def purge_login_failures(self, *, before: float) -> int:
         """Delete the counters whose window started at or before `before`."""
@@ -258,7 +259,7 @@ class AccountRepo(UserRepo, SessionRepo, LoginAttemptRepo, Protocol):
 
 @runtime_checkable
 class MetadataRepo(Protocol):
-    async def save(self, records: Sequence[TaskMessage], *, service: str, now: float) -> None:
+    async def save(self, *, records: Sequence[TaskMessage], service: str, now: float) -> None:
         """Keep the latest metadata record of each task as the service reported it."""
         ...
 
@@ -269,11 +270,11 @@ class MetadataRepo(Protocol):
 class LeaseRepo(Protocol):
     """Leases that let several instances share work without doing it twice."""
 
-    async def acquire_lease(self, name: str, *, holder: str, now: float, ttl_s: float) -> bool:
+    async def acquire_lease(self, *, name: str, holder: str, now: float, ttl_s: float) -> bool:
         """Take or renew lease `name` for `holder` unless someone else holds it unexpired."""
         ...
 
-    async def release_lease(self, name: str, *, holder: str) -> None: ...
+    async def release_lease(self, *, name: str, holder: str) -> None: ...
 
 
 @runtime_checkable
@@ -282,7 +283,7 @@ class CursorRepo(Protocol):
 
     async def get_cursor(self, name: str) -> int: ...
 
-    async def advance_cursor(self, name: str, *, expected: int, to: int) -> bool:
+    async def advance_cursor(self, *, name: str, expected: int, to: int) -> bool:
         """Move cursor `name` from `expected` to `to`; False if it had moved meanwhile."""
         ...
 

@@ -145,12 +145,12 @@ class MessageHandler:
                 applied_topics.append(message.topic)
         # Services first, so that heartbeats and tasks in the same batch find them.
         for reg, ts_ns in services:
-            await self._store.services.register(reg, ts_ns=ts_ns, now=now)
+            await self._store.services.register(reg=reg, ts_ns=ts_ns, now=now)
         if tasks:
-            await self._store.tasks.apply_messages(tasks, now=now)
+            await self._store.tasks.apply_messages(envelopes=tasks, now=now)
         for beat, ts_ns in beats:
             await self._store.services.record_heartbeat(
-                beat,
+                hb=beat,
                 ts_ns=ts_ns,
                 now=now,
                 timeout_s=self._settings.heartbeat_timeout_s,
@@ -178,7 +178,7 @@ class MessageHandler:
         try:
             await self._store.ping()
             await self._store.coordination.acquire_lease(
-                PROBE_LEASE, holder=self._probe_holder, now=time.time(), ttl_s=0.0
+                name=PROBE_LEASE, holder=self._probe_holder, now=time.time(), ttl_s=0.0
             )
         except Exception:
             return False

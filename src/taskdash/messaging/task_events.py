@@ -76,15 +76,17 @@ class TaskEventPublisher:
         """One round: publish what follows the cursor, if we hold the lease. Returns how many."""
         now = time.time()
         if not await self._store.coordination.acquire_lease(
-            LEASE, holder=self._holder, now=now, ttl_s=LEASE_TTL_S
+            name=LEASE, holder=self._holder, now=now, ttl_s=LEASE_TTL_S
         ):
             return 0
         cursor = await self._store.coordination.get_cursor(CURSOR)
-        events = await self._store.tasks.events_after(cursor, limit=BATCH)
+        events = await self._store.tasks.events_after(seq=cursor, limit=BATCH)
         if not events:
             return 0
         await self._publisher.mpub(self._topic, [event_json(e) for e in events])
-        await self._store.coordination.advance_cursor(CURSOR, expected=cursor, to=events[-1].seq)
+        await self._store.coordination.advance_cursor(
+            name=CURSOR, expected=cursor, to=events[-1].seq
+        )
         return len(events)
 
     async def _run(self) -> None:
@@ -116,6 +118,6 @@ class TaskEventPublisher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         try:
-            await self._store.coordination.release_lease(LEASE, holder=self._holder)
+            await self._store.coordination.release_lease(name=LEASE, holder=self._holder)
         except Exception as exc:
             logger.warning("could not release the events lease: %s", exc)

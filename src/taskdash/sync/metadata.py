@@ -159,7 +159,7 @@ class MetadataPuller:
                 exc,
             )
             await self._store.services.record_metadata_sync(
-                service.url, error=str(exc), now=now, failures=failures, next_at=now + wait
+                url=service.url, error=str(exc), now=now, failures=failures, next_at=now + wait
             )
             return 0
         await self.reconcile(records, service=service.url, fetched_ns=time.time_ns())
@@ -168,7 +168,7 @@ class MetadataPuller:
             for letter in bad:
                 DEAD_LETTERS.labels(reason_kind(letter.reason)).inc()
         await self._store.services.record_metadata_sync(
-            service.url,
+            url=service.url,
             error=f"{len(bad)} bad record(s)" if bad else "",
             now=now,
             failures=0,
@@ -181,12 +181,14 @@ class MetadataPuller:
     ) -> None:
         """Store the records and apply them to tasks as updates as of the fetch time."""
         now = fetched_ns / 1e9
-        await self._store.metadata.save(records, service=service, now=now)
+        await self._store.metadata.save(records=records, service=service, now=now)
         envelopes = [
             TaskMessageEnvelope(kind="metadata", message=r, ts_ns=fetched_ns) for r in records
         ]
         for start in range(0, len(envelopes), 500):
-            await self._store.tasks.apply_messages(envelopes[start : start + 500], now=now)
+            await self._store.tasks.apply_messages(
+                envelopes=envelopes[start : start + 500], now=now
+            )
 
     async def start_due_pulls(self) -> None:
         """Start a pull for every online service that is due and whose lease we get."""
@@ -201,7 +203,7 @@ class MetadataPuller:
             ):
                 continue
             if await self._store.coordination.acquire_lease(
-                f"metadata:{service.url}", holder=self._holder, now=now, ttl_s=lease_s
+                name=f"metadata:{service.url}", holder=self._holder, now=now, ttl_s=lease_s
             ):
                 task = asyncio.create_task(self.pull(service), name=f"metadata {service.url}")
                 self._running[service.url] = task

@@ -237,7 +237,7 @@ class LiveFeed:
         while True:
             events: list[TaskEvent] = []
             try:
-                events = await self._store.tasks.events_after(cursor, limit=BATCH)
+                events = await self._store.tasks.events_after(seq=cursor, limit=BATCH)
             except Exception as exc:
                 repeated.warning("history", "live feed: %s", exc)
             if events:

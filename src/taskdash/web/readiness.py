@@ -49,7 +49,7 @@ class StoreReadiness:
             return f"error: cannot read ({exc.detail or exc.errmsg})"
         try:
             await self._store.coordination.acquire_lease(
-                PROBE_LEASE, holder=self._holder, now=time.time(), ttl_s=0.0
+                name=PROBE_LEASE, holder=self._holder, now=time.time(), ttl_s=0.0
             )
         except TaskDashError as exc:
             return f"error: cannot write ({exc.detail or exc.errmsg})"
