@@ -90,7 +90,7 @@ async def load_tasks(store_url: str, start: int, stop: int) -> float:
     try:
         for first in range(start, stop, LOAD_BATCH):
             envelopes = task_envelopes(first, min(stop, first + LOAD_BATCH))
-            await store.tasks.apply_messages(envelopes, now=time.time())
+            await store.tasks.apply_messages(envelopes=envelopes, now=time.time())
         return time.perf_counter() - began
     finally:
         await store.aclose()

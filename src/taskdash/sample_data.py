@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from taskdash.actions import accounts
 from taskdash.domain.models import Role
-from taskdash.domain.ports import Store
 from taskdash.messaging.handlers import InboundMessage, MessageHandler
 
 # (ID, ProjectID, InstanceID, TaskID, TaskType, Status, CreateTime) as in the seed's examples.
@@ -114,7 +113,7 @@ def seed_task_messages(service_urls: dict[str, str]) -> list[InboundMessage]:
     ]
 
 
-async def create_demo_accounts(*, store: Store) -> list[DemoAccount]:
+async def create_demo_accounts(*, store: accounts.AccountStore) -> list[DemoAccount]:
     """The demo accounts, each with a fresh random password."""
     created = []
     for name, role, group in DEMO_ACCOUNTS:
@@ -127,7 +126,7 @@ async def create_demo_accounts(*, store: Store) -> list[DemoAccount]:
 
 
 async def load_sample_data(
-    *, store: Store, handler: MessageHandler, service_urls: dict[str, str]
+    *, store: accounts.AccountStore, handler: MessageHandler, service_urls: dict[str, str]
 ) -> list[DemoAccount]:
     created = await create_demo_accounts(store=store)
     await handler.handle_batch(seed_task_messages(service_urls))

@@ -124,7 +124,9 @@ def assert_one_winner(answers: list[Any]) -> int:
 
 def claim_history(settings: Settings, task_id: str) -> list[Any]:
     async def history(store: Any) -> list[Any]:
-        return [e for e in await store.tasks.history(task_id, limit=100) if e.action == "claim"]
+        return [
+            e for e in await store.tasks.history(task_id=task_id, limit=100) if e.action == "claim"
+        ]
 
     result: list[Any] = run_on_store(settings, history)
     return result

@@ -187,7 +187,7 @@ def test_concurrent_claim_next_on_two_instances_never_gives_a_task_twice(
     assert {task.id: task.user for task in claimed} == {task: user for user, task in won.items()}
 
     async def claims_per_task(store: Store) -> dict[str, int]:
-        events = await store.tasks.events_after(0, limit=100_000)
+        events = await store.tasks.events_after(seq=0, limit=100_000)
         return dict(Counter(e.task_id for e in events if e.action == "claim"))
 
     assert run_on_store(settings, claims_per_task) == dict.fromkeys(won.values(), 1)

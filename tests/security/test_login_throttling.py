@@ -97,11 +97,11 @@ async def test_login_attempt_counts_are_atomic(store_url: str | None, tmp_path: 
     try:
         now = time.time()
         counts = await asyncio.gather(
-            *(store.accounts.count_login_attempt("k", now=now, window_s=60) for _ in range(50))
+            *(store.accounts.count_login_attempt(key="k", now=now, window_s=60) for _ in range(50))
         )
         assert sorted(c.count for c in counts) == list(range(1, 51))
-        await store.accounts.uncount_login_attempt("k", now=now, window_s=60)
-        assert await store.accounts.login_failures("k", now=now, window_s=60) == 49
+        await store.accounts.uncount_login_attempt(key="k", now=now, window_s=60)
+        assert await store.accounts.login_failures(key="k", now=now, window_s=60) == 49
     finally:
         await store.aclose()
 
@@ -111,15 +111,15 @@ async def test_a_lapsed_window_starts_again(store_url: str | None, tmp_path: Pat
     try:
         now = time.time()
         for _ in range(3):
-            await store.accounts.count_login_attempt("k", now=now - 100, window_s=60)
-        assert await store.accounts.login_failures("k", now=now, window_s=60) == 0
-        again = await store.accounts.count_login_attempt("k", now=now, window_s=60)
+            await store.accounts.count_login_attempt(key="k", now=now - 100, window_s=60)
+        assert await store.accounts.login_failures(key="k", now=now, window_s=60) == 0
+        again = await store.accounts.count_login_attempt(key="k", now=now, window_s=60)
         assert (again.count, again.window_start) == (1, now)
-        second = await store.accounts.count_login_attempt("k", now=now + 1, window_s=60)
+        second = await store.accounts.count_login_attempt(key="k", now=now + 1, window_s=60)
         assert (second.count, second.window_start) == (2, now)
         for _ in range(3):  # taken back at most down to zero
-            await store.accounts.uncount_login_attempt("k", now=now + 2, window_s=60)
-        assert await store.accounts.login_failures("k", now=now + 2, window_s=60) == 0
+            await store.accounts.uncount_login_attempt(key="k", now=now + 2, window_s=60)
+        assert await store.accounts.login_failures(key="k", now=now + 2, window_s=60) == 0
     finally:
         await store.aclose()
 
@@ -300,10 +300,10 @@ async def test_the_periodic_sweep_purges_old_counters(
     try:
         now = time.time()
         for key in ("addr:old-1", "addr:old-2"):
-            await store.accounts.count_login_attempt(key, now=now - 1000, window_s=300)
-        await store.accounts.count_login_attempt("addr:fresh", now=now, window_s=300)
+            await store.accounts.count_login_attempt(key=key, now=now - 1000, window_s=300)
+        await store.accounts.count_login_attempt(key="addr:fresh", now=now, window_s=300)
         assert await sweeps.purge_login_failures_once(store=store, settings=settings) == 2
-        assert await store.accounts.login_failures("addr:fresh", now=now, window_s=300) == 1
+        assert await store.accounts.login_failures(key="addr:fresh", now=now, window_s=300) == 1
         assert await sweeps.purge_login_failures_once(store=store, settings=settings) == 0
     finally:
         await store.aclose()

@@ -156,7 +156,7 @@ async def test_the_store_keeps_names_unique_without_regard_to_case(store_url: st
                 await store.accounts.add_user(User(other, Role.ANNOTATOR, password_hash()))
         found = await store.accounts.get_user("ANN1")
         assert found is not None and found.name == "ann1"
-        updated = await store.accounts.update_user("Ann1", group="g1")
+        updated = await store.accounts.update_user(name="Ann1", group="g1")
         assert updated.name == "ann1" and updated.group == "g1"
         assert [u.name for u in await store.accounts.list_users()] == ["ann1"]
     finally:

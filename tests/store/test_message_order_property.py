@@ -134,7 +134,7 @@ async def final_tasks(
     try:
         for index, batch in enumerate(batches):
             await store.tasks.apply_messages(
-                [envelope(m) for m in batch], now=1_700_000_000.0 + index
+                envelopes=[envelope(m) for m in batch], now=1_700_000_000.0 + index
             )
         tasks = await store.tasks.find(TaskQuery(limit=1000))
     finally:

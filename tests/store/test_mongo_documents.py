@@ -74,7 +74,7 @@ def seed_task_body(**overrides: Any) -> bytes:
 async def apply(store: Store, body: bytes, *, kind: str = "register") -> str:
     message = parse_task_message(body)
     envelope = TaskMessageEnvelope(kind=kind, message=message, ts_ns=time.time_ns())  # type: ignore[arg-type]
-    await store.tasks.apply_messages([envelope], now=time.time())
+    await store.tasks.apply_messages(envelopes=[envelope], now=time.time())
     return message.id
 
 
@@ -161,12 +161,12 @@ async def test_services_and_heartbeats_are_stored_by_url(
     registration = parse_service_registration(
         json.dumps({"URL": f"{SERVICE_URL}/", "Name": "satEdit", "Reserved": "r"}).encode()
     )
-    await store.services.register(registration, ts_ns=time.time_ns(), now=time.time())
+    await store.services.register(reg=registration, ts_ns=time.time_ns(), now=time.time())
     beat = parse_heartbeat(
         json.dumps({"url": SERVICE_URL, "time": int(time.time()), "reserved": "b"}).encode()
     )
     await store.services.record_heartbeat(
-        beat, ts_ns=time.time_ns(), now=time.time(), timeout_s=90, max_skew_s=300
+        hb=beat, ts_ns=time.time_ns(), now=time.time(), timeout_s=90, max_skew_s=300
     )
     service = raw.services.find_one({"_id": SERVICE_URL})
     assert service is not None
@@ -183,7 +183,7 @@ async def test_metadata_accounts_and_dead_letters_documents(
     store: Store, raw: Database[dict[str, Any]]
 ) -> None:
     record = parse_task_message(seed_task_body(Status="编辑中"))
-    await store.metadata.save([record], service=SERVICE_URL, now=time.time())
+    await store.metadata.save(records=[record], service=SERVICE_URL, now=time.time())
     metadata = raw.task_metadata.find_one({"_id": record.id})
     assert metadata is not None
     assert SEED_TASK_KEYS - {"user", "checker", "group"} <= set(metadata)

@@ -61,7 +61,7 @@ async def test_claims_that_overlap_past_their_lease_never_exceed_the_limit(
             continue
         task = await store.tasks.get(task_id)
         assert task is not None and (task.user, task.status) == ("", UNCLAIMED)
-        actions = [e.action for e in await store.tasks.history(task_id, limit=10)]
+        actions = [e.action for e in await store.tasks.history(task_id=task_id, limit=10)]
         assert actions in (["create"], ["release", "claim", "create"])  # given back, once
 
 
@@ -76,7 +76,7 @@ async def test_lines_a_stopped_writer_left_on_a_task_are_completed_by_the_next_i
             TaskMessageEnvelope("register", message(n), ts_ns=time.time_ns()) for n in range(5)
         ]
         with pytest.raises(StoreWriteError):
-            await first.tasks.apply_messages(registers, now=time.time())
+            await first.tasks.apply_messages(envelopes=registers, now=time.time())
     finally:
         await first.aclose()  # and the messages are never delivered again
     for task in raw.tasks.find():
@@ -97,7 +97,8 @@ async def test_readers_pass_a_seq_left_unused_by_a_line_stored_twice_at_once(
     store: Store, raw: Database[dict[str, Any]]
 ) -> None:
     await store.tasks.apply_messages(
-        [TaskMessageEnvelope("register", message(1), ts_ns=time.time_ns())], now=time.time()
+        envelopes=[TaskMessageEnvelope("register", message(1), ts_ns=time.time_ns())],
+        now=time.time(),
     )
     # A second writer that looked the task's lines up before the first writer's insert landed
     # copies them too: its seq (2) stays unused.
@@ -107,4 +108,7 @@ async def test_readers_pass_a_seq_left_unused_by_a_line_stored_twice_at_once(
     await store.tasks.claim(task_id="task-00001", rules=rules_for("a"), now=time.time())
     assert sorted(e["_id"] for e in raw.task_events.find()) == [1, 3]
     # Seq 2 is known unused, so a reader gets both lines now, not GAP_GRACE_S later.
-    assert [e.action for e in await store.tasks.events_after(0, limit=10)] == ["create", "claim"]
+    assert [e.action for e in await store.tasks.events_after(seq=0, limit=10)] == [
+        "create",
+        "claim",
+    ]

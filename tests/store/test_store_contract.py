@@ -78,7 +78,7 @@ async def ingest(store: Store, *messages: TaskMessage, kind: str = "register") -
         TaskMessageEnvelope(kind=kind, message=m, ts_ns=time.time_ns() + i)  # type: ignore[arg-type]
         for i, m in enumerate(messages)
     ]
-    await store.tasks.apply_messages(envelopes, now=time.time())
+    await store.tasks.apply_messages(envelopes=envelopes, now=time.time())
 
 
 def rules_for(
@@ -207,7 +207,7 @@ async def test_release_and_expiry_return_tasks_to_unclaimed(store: Store) -> Non
         task_id="task-00002", holder="b", actor="b", action="release", now=start
     )
     assert (released.user, released.status) == ("", UNCLAIMED)
-    history = await store.tasks.history("task-00001", limit=10)
+    history = await store.tasks.history(task_id="task-00001", limit=10)
     assert [e.action for e in history] == ["expire", "claim", "create"]
 
 
@@ -216,7 +216,7 @@ async def test_an_update_published_before_a_claim_cannot_undo_it(store: Store) -
     await ingest(store, message(1))
     await store.tasks.claim(task_id="task-00001", rules=rules_for("a"), now=time.time() + 1)
     await store.tasks.apply_messages(
-        [
+        envelopes=[
             TaskMessageEnvelope(
                 kind="update", message=message(1, status="待领取"), ts_ns=before_claim_ns
             )
@@ -236,7 +236,7 @@ async def test_a_message_leaving_out_optional_keys_blanks_nothing(store: Store) 
         TaskMessageEnvelope(kind="update", message=bare, ts_ns=t0 + 10),
         TaskMessageEnvelope(kind="register", message=full, ts_ns=t0),
     ):
-        await store.tasks.apply_messages([env], now=time.time())
+        await store.tasks.apply_messages(envelopes=[env], now=time.time())
     task = await store.tasks.get("task-00001")
     assert task is not None
     assert (task.url, task.edit_info, task.time, task.status) == (
@@ -248,7 +248,8 @@ async def test_a_message_leaving_out_optional_keys_blanks_nothing(store: Store) 
     assert (task.url_ts, task.edit_info_ts, task.time_ts, task.fields_ts) == (t0, t0, t0, t0 + 10)
     emptied = replace(bare, url="", edit_info="", create_time=0)
     await store.tasks.apply_messages(
-        [TaskMessageEnvelope(kind="update", message=emptied, ts_ns=t0 + 20)], now=time.time()
+        envelopes=[TaskMessageEnvelope(kind="update", message=emptied, ts_ns=t0 + 20)],
+        now=time.time(),
     )
     task = await store.tasks.get("task-00001")
     assert task is not None
@@ -258,9 +259,9 @@ async def test_a_message_leaving_out_optional_keys_blanks_nothing(store: Store) 
 async def test_a_metadata_record_leaving_out_keys_keeps_the_stored_ones(store: Store) -> None:
     full = replace(message(1), reserved="r1")
     bare = replace(message(1, status="编辑中"), url=None, create_time=None, reserved=None)
-    await store.metadata.save([full], service="http://127.0.0.1:18081", now=1.0)
-    await store.metadata.save([bare], service="http://127.0.0.1:18081", now=2.0)
-    await store.metadata.save([replace(bare, id="task-00002")], service="s", now=3.0)
+    await store.metadata.save(records=[full], service="http://127.0.0.1:18081", now=1.0)
+    await store.metadata.save(records=[bare], service="http://127.0.0.1:18081", now=2.0)
+    await store.metadata.save(records=[replace(bare, id="task-00002")], service="s", now=3.0)
     records = [
         r
         async for page in store.contents.task_metadata.pages(size=10, in_key_order=True)
@@ -356,11 +357,13 @@ async def test_a_failure_between_task_and_history_neither_loses_nor_doubles_a_li
     register = TaskMessageEnvelope("register", message(1), ts_ns=time.time_ns())
     async with history_write_fails_once(store, tmp_path, applied=applied):
         with pytest.raises(StoreWriteError):
-            await store.tasks.apply_messages([register], now=time.time())
+            await store.tasks.apply_messages(envelopes=[register], now=time.time())
     # Not FINished, so NSQ delivers the message again; and once more, for a duplicate.
-    await store.tasks.apply_messages([register], now=time.time())
-    await store.tasks.apply_messages([register], now=time.time())
-    assert [e.action for e in await store.tasks.history("task-00001", limit=10)] == ["create"]
+    await store.tasks.apply_messages(envelopes=[register], now=time.time())
+    await store.tasks.apply_messages(envelopes=[register], now=time.time())
+    assert [e.action for e in await store.tasks.history(task_id="task-00001", limit=10)] == [
+        "create"
+    ]
 
     # A claim whose history write fails: whatever the task says happened, its history says
     # once (the claim stands on MongoDB, whose task write came first; SQLite undid both).
@@ -370,7 +373,7 @@ async def test_a_failure_between_task_and_history_neither_loses_nor_doubles_a_li
     task = await store.tasks.get("task-00001")
     assert task is not None
     claims = ["claim"] if task.user == "a" else []
-    history = await store.tasks.history("task-00001", limit=10)
+    history = await store.tasks.history(task_id="task-00001", limit=10)
     assert [e.action for e in history] == [*claims, "create"]
     # Later changes add their lines after it, once each.
     if task.user:
@@ -378,7 +381,7 @@ async def test_a_failure_between_task_and_history_neither_loses_nor_doubles_a_li
             task_id="task-00001", holder="a", actor="a", action="release", now=time.time()
         )
     await store.tasks.claim(task_id="task-00001", rules=rules_for("b"), now=time.time())
-    history = await store.tasks.history("task-00001", limit=10)
+    history = await store.tasks.history(task_id="task-00001", limit=10)
     released = ["release"] if task.user else []
     assert [e.action for e in history] == ["claim", *released, *claims, "create"]
 
@@ -404,16 +407,16 @@ async def test_a_batch_keeps_every_text_and_number_exactly(store: Store) -> None
     envelopes = [
         TaskMessageEnvelope("register", m, ts_ns=2**60 + i) for i, m in enumerate(messages)
     ]
-    assert await store.tasks.apply_messages(envelopes, now=now) == len(messages)
+    assert await store.tasks.apply_messages(envelopes=envelopes, now=now) == len(messages)
     for m in messages:
         task = await store.tasks.get(m.id)
         assert task is not None
         assert (task.edit_info, task.time, task.updated_at) == (m.edit_info, m.create_time, now)
     plain = [replace(message(n), edit_info=f"e{n}") for n in range(30, 40)]
     await store.tasks.apply_messages(
-        [TaskMessageEnvelope("register", m, ts_ns=1) for m in plain], now=now
+        envelopes=[TaskMessageEnvelope("register", m, ts_ns=1) for m in plain], now=now
     )
-    events = await store.tasks.events_after(0, limit=100)
+    events = await store.tasks.events_after(seq=0, limit=100)
     registered = [e.task_id for e in events if e.action == "create"]
     assert registered == [m.id for m in messages + plain]  # one event each, in order
 
@@ -424,12 +427,12 @@ async def test_session_user_is_the_user_of_a_live_session_only(store: Store) -> 
     await store.accounts.add_session(Session("live", "smq", now, now + 60))
     await store.accounts.add_session(Session("old", "smq", now - 120, now - 60))
     await store.accounts.add_session(Session("orphan", "nobody", now, now + 60))
-    user = await store.accounts.session_user("live", now=now)
+    user = await store.accounts.session_user(token_hash="live", now=now)
     assert user is not None and (user.name, user.role) == ("smq", Role.ANNOTATOR)
     for token in ("old", "orphan", "unknown"):
-        assert await store.accounts.session_user(token, now=now) is None
+        assert await store.accounts.session_user(token_hash=token, now=now) is None
     await store.accounts.delete_session("live")
-    assert await store.accounts.session_user("live", now=now) is None
+    assert await store.accounts.session_user(token_hash="live", now=now) is None
 
 
 # SQLite specifics -------------------------------------------------------------------------

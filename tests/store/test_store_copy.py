@@ -57,7 +57,7 @@ async def fill(store: Store, count: int) -> None:
     for start in range(0, count, LOAD_BATCH):
         batch = [register(n) for n in range(start, min(start + LOAD_BATCH, count))]
         await store.tasks.apply_messages(
-            envelopes("register", batch, 1_000 * start), now=T0 + start / 1000
+            envelopes=envelopes("register", batch, 1_000 * start), now=T0 + start / 1000
         )
     # Updates that leave out URL and EditInfo: those keep the register's publish time.
     updates = [
@@ -66,7 +66,7 @@ async def fill(store: Store, count: int) -> None:
     ]
     for start in range(0, len(updates), LOAD_BATCH):
         await store.tasks.apply_messages(
-            envelopes("update", updates[start : start + LOAD_BATCH], 10**12), now=T0 + 200
+            envelopes=envelopes("update", updates[start : start + LOAD_BATCH], 10**12), now=T0 + 200
         )
     password_hash = await accounts.hash_password("a long enough password")
     for name, role, group in (
@@ -77,7 +77,7 @@ async def fill(store: Store, count: int) -> None:
         await store.accounts.add_user(
             User(name=name, role=role, password_hash=password_hash, group=group, created_at=T0)
         )
-    await store.accounts.update_user("bob", disabled=True, lang="en")
+    await store.accounts.update_user(name="bob", disabled=True, lang="en")
     for n, user in enumerate(("alice", "alice", "carol")):
         await store.accounts.add_session(
             Session(token_hash=f"{n:064x}", user=user, created_at=T0 + n, expires_at=T0 + 9e4)
@@ -95,21 +95,21 @@ async def fill(store: Store, count: int) -> None:
         )
     for url, name in ((SATEDIT, "satEdit"), (VIDEDIT, "vidEdit")):
         await store.services.register(
-            ServiceRegistration(url=url, name=name, reserved="{}"), ts_ns=10**18, now=T0
+            reg=ServiceRegistration(url=url, name=name, reserved="{}"), ts_ns=10**18, now=T0
         )
     for url in (SATEDIT, "http://10.0.0.9:9999/unknown"):
         await store.services.record_heartbeat(
-            Heartbeat(url=url, time=int(T0), reserved="beat"),
+            hb=Heartbeat(url=url, time=int(T0), reserved="beat"),
             ts_ns=int(T0 * 1e9) + 7,
             now=T0 + 1,
             timeout_s=90,
             max_skew_s=300,
         )
     await store.services.record_metadata_sync(
-        VIDEDIT, error="timed out after 5 s", now=T0, failures=2, next_at=T0 + 60
+        url=VIDEDIT, error="timed out after 5 s", now=T0, failures=2, next_at=T0 + 60
     )
     await store.metadata.save(
-        [replace(register(n), reserved="r") for n in range(0, 300, 3)],
+        records=[replace(register(n), reserved="r") for n in range(0, 300, 3)],
         service=SATEDIT,
         now=T0 + 600,
     )
@@ -126,7 +126,7 @@ async def fill(store: Store, count: int) -> None:
             for n in range(30)
         ]
     )
-    assert await store.coordination.advance_cursor("task-events", expected=0, to=count // 2)
+    assert await store.coordination.advance_cursor(name="task-events", expected=0, to=count // 2)
 
 
 async def contents(store: Store) -> dict[str, list[object]]:
@@ -193,7 +193,7 @@ def test_100k_tasks_round_trip_sqlite_mongodb_sqlite(tmp_path: Path, mongo_url: 
     # What the copy wrote into MongoDB is what the MongoDB store itself reads and writes.
     task = original["tasks"][0]
     assert opened(mongo_url, lambda store: store.tasks.get(task.id)) == task
-    alice = opened(mongo_url, lambda store: store.accounts.get_session("0" * 64, now=T0))
+    alice = opened(mongo_url, lambda store: store.accounts.get_session(token_hash="0" * 64, now=T0))
     assert alice is not None and alice.user == "alice"
     letters = opened(mongo_url, lambda store: store.dead_letters.recent(limit=3, before_id=None))
     assert [d.key for d in letters] == ["dl-027", "dl-023", "dl-019"]
@@ -221,7 +221,7 @@ def test_overwrite_writes_only_what_changed_in_both_directions(
     async def change(store: Store) -> None:
         rules = ClaimRules("alice", "g1", 0, ("已完成",), ())
         await store.tasks.claim(task_id=register(2).id, rules=rules, now=T0 + 900)
-        await store.accounts.update_user("carol", group="g3")
+        await store.accounts.update_user(name="carol", group="g3")
 
     opened(first, change)
     again = taskdash_copy("--from", first, "--to", mongo_url, "--overwrite")

@@ -10,16 +10,32 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from taskdash.domain.errors import BadCredentials, BadRequest, NotLoggedIn, TooManyRequests
 from taskdash.domain.models import Role, Session, User
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import AccountRepo, SessionRepo
 from taskdash.domain.user_names import user_name, user_name_key
 from taskdash.metrics import LOGIN_FAILURES, LOGIN_THROTTLES
 from taskdash.settings import Settings
+
+
+class AccountStore(Protocol):
+    """What the account actions use of the store (a whole Store is one)."""
+
+    @property
+    def accounts(self) -> AccountRepo: ...
+
+
+class SessionStore(Protocol):
+    """What signing in with a session token uses of the store."""
+
+    @property
+    def accounts(self) -> SessionRepo: ...
+
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
@@ -85,7 +101,7 @@ def check_password_rules(password: str) -> None:
 
 
 async def create_user(
-    *, store: Store, name: str, role: Role, password: str, group: str = "", lang: str = "zh"
+    *, store: AccountStore, name: str, role: Role, password: str, group: str = "", lang: str = "zh"
 ) -> User:
     user = User(
         name=user_name(name),
@@ -132,7 +148,7 @@ def failure_key(kind: str, *parts: str) -> str:
 
 
 async def login(
-    *, store: Store, settings: Settings, username: str, password: str, address: str
+    *, store: AccountStore, settings: Settings, username: str, password: str, address: str
 ) -> LoginResult:
     """Check a password under login throttling (README: Security); start a session.
 
@@ -151,14 +167,14 @@ async def login(
 
     async def take_back() -> None:
         for key in counted:
-            await store.accounts.uncount_login_attempt(key, now=now, window_s=window)
+            await store.accounts.uncount_login_attempt(key=key, now=now, window_s=window)
 
     limits = (
         (failure_key("addr", scope), settings.login_max_failures_per_address),
         (failure_key("pair", name_key, scope), settings.login_max_failures_per_user),
     )
     for key, limit in limits:
-        attempt = await store.accounts.count_login_attempt(key, now=now, window_s=window)
+        attempt = await store.accounts.count_login_attempt(key=key, now=now, window_s=window)
         counted.append(key)
         if attempt.count > limit:
             await take_back()
@@ -168,18 +184,18 @@ async def login(
                 "too many failed logins; try again later", retry_after_s=retry_after_s
             )
     user_key = failure_key("user", name_key)
-    user_failures = await store.accounts.login_failures(user_key, now=now, window_s=window)
+    user_failures = await store.accounts.login_failures(key=user_key, now=now, window_s=window)
     await asyncio.sleep(login_slowdown_s(user_failures, limit=settings.login_max_failures_per_user))
     user = await store.accounts.get_user(name)
     matches = await _password_matches(user.password_hash if user else _UNKNOWN_USER_HASH, password)
     if user is None or user.disabled or not matches:
-        await store.accounts.count_login_attempt(user_key, now=now, window_s=window)
+        await store.accounts.count_login_attempt(key=user_key, now=now, window_s=window)
         LOGIN_FAILURES.inc()
         raise BadCredentials()
     await take_back()
     if _hasher.check_needs_rehash(user.password_hash):
         # The password was accepted when it was set: today's length rules do not apply here.
-        await store.accounts.update_user(user.name, password_hash=await _hash(password))
+        await store.accounts.update_user(name=user.name, password_hash=await _hash(password))
     token = secrets.token_urlsafe(32)
     session = Session(
         token_hash=token_hash(token),
@@ -191,21 +207,21 @@ async def login(
     return LoginResult(token=token, user=user, session=session)
 
 
-async def logout(*, store: Store, token: str) -> None:
+async def logout(*, store: SessionStore, token: str) -> None:
     await store.accounts.delete_session(token_hash(token))
 
 
-async def authenticate(*, store: Store, token: str | None) -> User:
+async def authenticate(*, store: SessionStore, token: str | None) -> User:
     """The user a session token belongs to; NotLoggedIn when it is missing, expired or disabled."""
     if not token:
         raise NotLoggedIn()
-    user = await store.accounts.session_user(token_hash(token), now=time.time())
+    user = await store.accounts.session_user(token_hash=token_hash(token), now=time.time())
     if user is None or user.disabled:
         raise NotLoggedIn()
     return user
 
 
-async def session_still_valid(*, store: Store, token: str | None, user: User) -> bool:
+async def session_still_valid(*, store: SessionStore, token: str | None, user: User) -> bool:
     """Whether `token` still signs in `user` with the same role, group and state (a stream that
     was opened for them may go on showing what they could see then)."""
     try:
@@ -222,7 +238,7 @@ async def session_still_valid(*, store: Store, token: str | None, user: User) ->
 
 async def change_access(
     *,
-    store: Store,
+    store: AccountStore,
     name: str,
     role: Role | None = None,
     group: str | None = None,
@@ -232,20 +248,20 @@ async def change_access(
     may see changed), as disabling does."""
     before = await store.accounts.get_user(name)
     user = await store.accounts.update_user(
-        name, role=None if role is None else int(role), group=group, disabled=disabled
+        name=name, role=None if role is None else int(role), group=group, disabled=disabled
     )
     if before is not None and (before.role, before.group) != (user.role, user.group):
         await store.accounts.delete_user_sessions(name)
     return user
 
 
-async def change_password(*, store: Store, name: str, password: str) -> User:
-    user = await store.accounts.update_user(name, password_hash=await hash_password(password))
+async def change_password(*, store: AccountStore, name: str, password: str) -> User:
+    user = await store.accounts.update_user(name=name, password_hash=await hash_password(password))
     await store.accounts.delete_user_sessions(user.name)
     return user
 
 
-async def disable_user(*, store: Store, name: str) -> User:
-    user = await store.accounts.update_user(name, disabled=True)
+async def disable_user(*, store: AccountStore, name: str) -> User:
+    user = await store.accounts.update_user(name=name, disabled=True)
     await store.accounts.delete_user_sessions(user.name)
     return user

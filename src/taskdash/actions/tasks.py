@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from taskdash.domain import rules
 from taskdash.domain.errors import (
@@ -17,7 +18,14 @@ from taskdash.domain.errors import (
     TaskNotFound,
 )
 from taskdash.domain.models import UNCLAIMED, Role, Task, TaskQuery, User
-from taskdash.domain.ports import AssignChange, ClaimRules, Store
+from taskdash.domain.ports import (
+    AssignChange,
+    ClaimRules,
+    ServiceReads,
+    TaskClaims,
+    TaskReads,
+    UserRepo,
+)
 from taskdash.domain.user_names import user_name_key
 from taskdash.metrics import CLAIMS
 from taskdash.settings import Settings
@@ -26,7 +34,31 @@ MAX_PAGE = 1000
 MAX_BULK_ASSIGN = 10_000
 
 
-async def offline_origins(store: Store) -> tuple[str, ...]:
+class ServiceReadStore(Protocol):
+    """What finding offline services uses of the store."""
+
+    @property
+    def services(self) -> ServiceReads: ...
+
+
+class ActionTasks(TaskReads, TaskClaims, Protocol):
+    """The parts of the tasks the task actions use: reads and claims."""
+
+
+class TaskActionStore(Protocol):
+    """What the task actions use of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> ActionTasks: ...
+
+    @property
+    def accounts(self) -> UserRepo: ...
+
+    @property
+    def services(self) -> ServiceReads: ...
+
+
+async def offline_origins(store: ServiceReadStore) -> tuple[str, ...]:
     """Origins whose every registered service is offline (their tasks cannot be claimed)."""
     state: dict[str, bool] = {}
     for service in await store.services.all():
@@ -83,7 +115,7 @@ def visible_scopes(user: User, base: TaskQuery) -> list[TaskQuery]:
     return scopes
 
 
-async def list_tasks(*, store: Store, user: User, query: TaskQuery) -> list[Task]:
+async def list_tasks(*, store: TaskActionStore, user: User, query: TaskQuery) -> list[Task]:
     """One page of what `user` may see of `query`, in the query's order."""
     if query.user is not None and query.user not in ("", user.name):
         require_role(user, Role.MANAGER)
@@ -109,7 +141,7 @@ def merge_pages(pages: Sequence[list[Task]], *, newest_first: bool, limit: int) 
     return merged
 
 
-async def get_task(*, store: Store, user: User, task_id: str) -> Task:
+async def get_task(*, store: TaskActionStore, user: User, task_id: str) -> Task:
     task = await store.tasks.get(task_id)
     if task is None:
         raise TaskNotFound(task_id)
@@ -118,7 +150,7 @@ async def get_task(*, store: Store, user: User, task_id: str) -> Task:
     return task
 
 
-async def _claimant(*, store: Store, actor: User, for_user: str | None) -> User:
+async def _claimant(*, store: TaskActionStore, actor: User, for_user: str | None) -> User:
     """Who a claim is for: the caller, or (managers only) someone they name."""
     if not for_user or user_name_key(for_user) == user_name_key(actor.name):
         return actor
@@ -130,7 +162,12 @@ async def _claimant(*, store: Store, actor: User, for_user: str | None) -> User:
 
 
 async def claim(
-    *, store: Store, settings: Settings, actor: User, task_id: str, for_user: str | None = None
+    *,
+    store: TaskActionStore,
+    settings: Settings,
+    actor: User,
+    task_id: str,
+    for_user: str | None = None,
 ) -> Task:
     user = await _claimant(store=store, actor=actor, for_user=for_user)
     offline = await offline_origins(store)
@@ -143,7 +180,7 @@ async def claim(
 
 async def claim_next(
     *,
-    store: Store,
+    store: TaskActionStore,
     settings: Settings,
     actor: User,
     for_user: str | None = None,
@@ -162,7 +199,7 @@ async def claim_next(
     return task
 
 
-async def release(*, store: Store, actor: User, task_id: str) -> Task:
+async def release(*, store: TaskActionStore, actor: User, task_id: str) -> Task:
     holder = None
     if actor.role < Role.MANAGER:
         await get_task(store=store, user=actor, task_id=task_id)  # hidden answers as missing
@@ -182,7 +219,7 @@ class AssignOutcome:
 
 async def assign(
     *,
-    store: Store,
+    store: TaskActionStore,
     settings: Settings,
     actor: User,
     task_ids: Sequence[str],
@@ -246,7 +283,7 @@ async def assign(
     return AssignOutcome(assigned=assigned, failed=failed)
 
 
-async def _active_user_name(store: Store, name: str | None) -> str | None:
+async def _active_user_name(store: TaskActionStore, name: str | None) -> str | None:
     """The stored spelling of an active user's name; None and '' pass through."""
     if not name:
         return name
@@ -258,7 +295,7 @@ async def _active_user_name(store: Store, name: str | None) -> str | None:
 
 async def _over_limit(
     *,
-    store: Store,
+    store: TaskActionStore,
     settings: Settings,
     plan: dict[str, str],
     override: bool,
@@ -289,7 +326,7 @@ async def _over_limit(
 
 
 async def ids_matching(
-    *, store: Store, query: TaskQuery, limit: int = MAX_BULK_ASSIGN
+    *, store: TaskActionStore, query: TaskQuery, limit: int = MAX_BULK_ASSIGN
 ) -> list[str]:
     """IDs of every task matching a filter (for assign-by-filter), page by page."""
     ids: list[str] = []

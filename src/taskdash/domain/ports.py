@@ -1,13 +1,27 @@
 """The store port: what every backend (SQLite, MongoDB) implements, checked by one contract suite.
 
 Every state change that races between instances is one atomic conditional write in the backend.
+
+The port comes in narrow parts, so that a new backend or a test fake implements only what its
+consumer calls: tasks are `TaskWrites` (messages), `TaskClaims` (claim, release, assign),
+`TaskReads` (lookups and lists) and `TaskHistory`; services `ServiceWrites` and `ServiceReads`;
+accounts `UserRepo`, `SessionRepo` and `LoginAttemptRepo`; coordination `LeaseRepo` and
+`CursorRepo`; dead letters `DeadLetterWrites` and `DeadLetterReads`. A backend keeps one object
+per kind of record, `store.tasks`, `store.services`, `store.accounts`, `store.dead_letters`,
+`store.coordination`, `store.metadata` (and `store.contents` for copies), each implementing the
+union of its kind's parts (`TaskRepo`, `AccountRepo`, …): the parts of one kind share a table
+and its rules, and `store.tasks.claim(...)` reads as what it does. A consumer types its `store`
+with a small protocol of its own naming only the attributes it reads, each as the narrowest
+part it calls (the sweeps' `tasks` is a `TaskClaims`); a whole `Store` satisfies it, because a
+read-only attribute may be narrower in a protocol than in the object given. A method that takes
+more than one argument takes them all by keyword: `history(task_id=..., limit=...)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
 from taskdash.domain.models import (
@@ -53,14 +67,31 @@ class AssignChange:
     over_limit: bool = False  # a manager chose to go beyond the user's claim limit
 
 
-class TaskRepo(Protocol):
-    async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
+@runtime_checkable
+class TaskWrites(Protocol):
+    """Task messages (register, update, metadata) merged into tasks."""
+
+    async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
         """Merge the messages in one durable write; returns how many tasks changed."""
         ...
+
+
+@runtime_checkable
+class TaskReads(Protocol):
+    """Tasks as they are: one, a page of a query, counts per service origin."""
 
     async def get(self, task_id: str) -> Task | None: ...
 
     async def find(self, query: TaskQuery) -> list[Task]: ...
+
+    async def count_by_origin(self) -> dict[str, dict[str, int]]:
+        """Per service origin: total, unclaimed and claimed task counts."""
+        ...
+
+
+@runtime_checkable
+class TaskClaims(Protocol):
+    """Who holds a task: claims, releases, assignments, expiry, and what each user holds."""
 
     async def claim(self, *, task_id: str, rules: ClaimRules, now: float) -> Task:
         """Raises TaskNotFound, TaskNotClaimable or ClaimLimitReached."""
@@ -95,39 +126,58 @@ class TaskRepo(Protocol):
         self, *, users: Sequence[str], finished: Sequence[str]
     ) -> dict[str, int]: ...
 
-    async def count_by_origin(self) -> dict[str, dict[str, int]]:
-        """Per service origin: total, unclaimed and claimed task counts."""
-        ...
 
-    async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]: ...
+@runtime_checkable
+class TaskHistory(Protocol):
+    """Every change to every task, in the order it was written."""
 
-    async def events_after(self, seq: int, *, limit: int) -> list[TaskEvent]:
+    async def history(self, *, task_id: str, limit: int) -> list[TaskEvent]: ...
+
+    async def events_after(self, *, seq: int, limit: int) -> list[TaskEvent]:
         """History of every task in the order it was written, after position `seq`."""
         ...
 
     async def last_event_seq(self) -> int: ...
 
 
-class ServiceRepo(Protocol):
-    async def register(self, reg: ServiceRegistration, *, ts_ns: int, now: float) -> Service: ...
+@runtime_checkable
+class TaskRepo(TaskWrites, TaskReads, TaskClaims, TaskHistory, Protocol):
+    """Every part of the tasks, as a backend's `store.tasks` implements them."""
+
+
+@runtime_checkable
+class ServiceWrites(Protocol):
+    """Registrations, heartbeats, health and metadata-sync state of task services."""
+
+    async def register(self, *, reg: ServiceRegistration, ts_ns: int, now: float) -> Service: ...
 
     async def record_heartbeat(
-        self, hb: Heartbeat, *, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
+        self, *, hb: Heartbeat, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
     ) -> Service | None:
         """Apply a heartbeat to the service it belongs to; None for an unknown source."""
         ...
-
-    async def all(self) -> list[Service]: ...
 
     async def sweep_health(self, *, now: float, timeout_s: float) -> list[Service]:
         """Mark services whose last beat is too old offline; returns those that changed."""
         ...
 
+    async def record_metadata_sync(
+        self, *, url: str, error: str, now: float, failures: int, next_at: float
+    ) -> None: ...
+
+
+@runtime_checkable
+class ServiceReads(Protocol):
+    """The registered services and heartbeats from unknown sources."""
+
+    async def all(self) -> list[Service]: ...
+
     async def unknown_heartbeats(self) -> dict[str, int]: ...
 
-    async def record_metadata_sync(
-        self, url: str, *, error: str, now: float, failures: int, next_at: float
-    ) -> None: ...
+
+@runtime_checkable
+class ServiceRepo(ServiceWrites, ServiceReads, Protocol):
+    """Every part of the services, as a backend's `store.services` implements them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +188,8 @@ class AttemptCount:
     window_start: float
 
 
-class AccountRepo(Protocol):
+@runtime_checkable
+class UserRepo(Protocol):
     """Users are unique by `user_name_key` of their name; lookups by name ignore case."""
 
     async def add_user(self, user: User) -> None:
@@ -153,8 +204,8 @@ class AccountRepo(Protocol):
 
     async def update_user(
         self,
-        name: str,
         *,
+        name: str,
         password_hash: str | None = None,
         role: int | None = None,
         group: str | None = None,
@@ -162,11 +213,16 @@ class AccountRepo(Protocol):
         lang: str | None = None,
     ) -> User: ...
 
+
+@runtime_checkable
+class SessionRepo(Protocol):
+    """Sign-in sessions, kept by the hash of their token."""
+
     async def add_session(self, session: Session) -> None: ...
 
-    async def get_session(self, token_hash: str, *, now: float) -> Session | None: ...
+    async def get_session(self, *, token_hash: str, now: float) -> Session | None: ...
 
-    async def session_user(self, token_hash: str, *, now: float) -> User | None:
+    async def session_user(self, *, token_hash: str, now: float) -> User | None:
         """The user of a live session, in one read (every API request asks this)."""
         ...
 
@@ -176,51 +232,86 @@ class AccountRepo(Protocol):
 
     async def purge_sessions(self, *, now: float) -> int: ...
 
-    async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+
+@runtime_checkable
+class LoginAttemptRepo(Protocol):
+    """Login-attempt counters per key (user and address), each in a time window."""
+
+    async def count_login_attempt(self, *, key: str, now: float, window_s: float) -> AttemptCount:
         """Add one to `key`'s count in one atomic write (a lapsed window restarts at 1)."""
         ...
 
-    async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
+    async def uncount_login_attempt(self, *, key: str, now: float, window_s: float) -> None:
         """Take back one attempt counted in the current window (it succeeded or was refused)."""
         ...
 
-    async def login_failures(self, key: str, *, now: float, window_s: float) -> int: ...
+    async def login_failures(self, *, key: str, now: float, window_s: float) -> int: ...
 
     async def purge_login_failures(self, *, before: float) -> int:
         """Delete the counters whose window started at or before `before`."""
         ...
 
 
+@runtime_checkable
+class AccountRepo(UserRepo, SessionRepo, LoginAttemptRepo, Protocol):
+    """Every part of the accounts, as a backend's `store.accounts` implements them."""
+
+
+@runtime_checkable
 class MetadataRepo(Protocol):
-    async def save(self, records: Sequence[TaskMessage], *, service: str, now: float) -> None:
+    async def save(self, *, records: Sequence[TaskMessage], service: str, now: float) -> None:
         """Keep the latest metadata record of each task as the service reported it."""
         ...
 
     async def count(self, *, service: str) -> int: ...
 
 
-class CoordinationRepo(Protocol):
-    """Leases and cursors that let several instances share work without doing it twice."""
+@runtime_checkable
+class LeaseRepo(Protocol):
+    """Leases that let several instances share work without doing it twice."""
 
-    async def acquire_lease(self, name: str, *, holder: str, now: float, ttl_s: float) -> bool:
+    async def acquire_lease(self, *, name: str, holder: str, now: float, ttl_s: float) -> bool:
         """Take or renew lease `name` for `holder` unless someone else holds it unexpired."""
         ...
 
-    async def release_lease(self, name: str, *, holder: str) -> None: ...
+    async def release_lease(self, *, name: str, holder: str) -> None: ...
+
+
+@runtime_checkable
+class CursorRepo(Protocol):
+    """Shared cursors, each moved by one compare-and-set."""
 
     async def get_cursor(self, name: str) -> int: ...
 
-    async def advance_cursor(self, name: str, *, expected: int, to: int) -> bool:
+    async def advance_cursor(self, *, name: str, expected: int, to: int) -> bool:
         """Move cursor `name` from `expected` to `to`; False if it had moved meanwhile."""
         ...
 
 
-class DeadLetterRepo(Protocol):
+@runtime_checkable
+class CoordinationRepo(LeaseRepo, CursorRepo, Protocol):
+    """Leases and cursors, as a backend's `store.coordination` implements them."""
+
+
+@runtime_checkable
+class DeadLetterWrites(Protocol):
+    """Messages that could not be applied, kept with the reason."""
+
     async def add(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+@runtime_checkable
+class DeadLetterReads(Protocol):
+    """The dead letters, newest first, page by page."""
 
     async def recent(self, *, limit: int, before_id: str | None) -> list[DeadLetter]: ...
 
     async def count(self) -> int: ...
+
+
+@runtime_checkable
+class DeadLetterRepo(DeadLetterWrites, DeadLetterReads, Protocol):
+    """Dead letters, as a backend's `store.dead_letters` implements them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +370,7 @@ class RecordTable(Protocol[R]):
         ...
 
 
+@runtime_checkable
 class StoreContents(Protocol):
     """Everything a store holds but leases and login throttling, for `taskdash store copy`.
 
@@ -315,6 +407,7 @@ class StoreContents(Protocol):
     def cursors(self) -> RecordTable[CursorRecord]: ...
 
 
+@runtime_checkable
 class Store(Protocol):
     """A store backend; an async context manager opened once by the app's lifespan."""
 

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.events import (
@@ -24,7 +25,13 @@ from taskdash.domain.events import (
     parse_task_message,
 )
 from taskdash.domain.models import DeadLetter
-from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.domain.ports import (
+    DeadLetterWrites,
+    LeaseRepo,
+    ServiceWrites,
+    TaskMessageEnvelope,
+    TaskWrites,
+)
 from taskdash.log_limits import RepeatedLog
 from taskdash.metrics import BATCH_SIZE, DEAD_LETTERS, MESSAGES, reason_kind
 from taskdash.settings import Settings
@@ -75,10 +82,28 @@ class UnknownTopic(ValueError):
     pass
 
 
+class HandlerStore(Protocol):
+    """What applying inbound messages uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> TaskWrites: ...
+
+    @property
+    def services(self) -> ServiceWrites: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterWrites: ...
+
+    @property
+    def coordination(self) -> LeaseRepo: ...
+
+    async def ping(self) -> None: ...
+
+
 class MessageHandler:
     """Applies batches of inbound messages to the store."""
 
-    def __init__(self, *, store: Store, settings: Settings) -> None:
+    def __init__(self, *, store: HandlerStore, settings: Settings) -> None:
         self._store = store
         self._settings = settings
         self._kinds = settings.topics
@@ -120,12 +145,12 @@ class MessageHandler:
                 applied_topics.append(message.topic)
         # Services first, so that heartbeats and tasks in the same batch find them.
         for reg, ts_ns in services:
-            await self._store.services.register(reg, ts_ns=ts_ns, now=now)
+            await self._store.services.register(reg=reg, ts_ns=ts_ns, now=now)
         if tasks:
-            await self._store.tasks.apply_messages(tasks, now=now)
+            await self._store.tasks.apply_messages(envelopes=tasks, now=now)
         for beat, ts_ns in beats:
             await self._store.services.record_heartbeat(
-                beat,
+                hb=beat,
                 ts_ns=ts_ns,
                 now=now,
                 timeout_s=self._settings.heartbeat_timeout_s,
@@ -153,7 +178,7 @@ class MessageHandler:
         try:
             await self._store.ping()
             await self._store.coordination.acquire_lease(
-                PROBE_LEASE, holder=self._probe_holder, now=time.time(), ttl_s=0.0
+                name=PROBE_LEASE, holder=self._probe_holder, now=time.time(), ttl_s=0.0
             )
         except Exception:
             return False

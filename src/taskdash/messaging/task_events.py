@@ -13,10 +13,11 @@ import json
 import logging
 import time
 import uuid
+from typing import Protocol
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.domain.models import TaskEvent
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import CoordinationRepo, TaskHistory
 from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.publisher import NsqPublisher, PublishError
 
@@ -48,10 +49,20 @@ def event_json(event: TaskEvent) -> bytes:
     ).encode()
 
 
+class EventFeedStore(Protocol):
+    """What publishing task history uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> TaskHistory: ...
+
+    @property
+    def coordination(self) -> CoordinationRepo: ...
+
+
 class TaskEventPublisher:
     """Publishes task history to NSQ from whichever instance holds the lease."""
 
-    def __init__(self, *, store: Store, publisher: NsqPublisher, topic: str) -> None:
+    def __init__(self, *, store: EventFeedStore, publisher: NsqPublisher, topic: str) -> None:
         self._store = store
         self._publisher = publisher
         self._topic = topic
@@ -65,15 +76,17 @@ class TaskEventPublisher:
         """One round: publish what follows the cursor, if we hold the lease. Returns how many."""
         now = time.time()
         if not await self._store.coordination.acquire_lease(
-            LEASE, holder=self._holder, now=now, ttl_s=LEASE_TTL_S
+            name=LEASE, holder=self._holder, now=now, ttl_s=LEASE_TTL_S
         ):
             return 0
         cursor = await self._store.coordination.get_cursor(CURSOR)
-        events = await self._store.tasks.events_after(cursor, limit=BATCH)
+        events = await self._store.tasks.events_after(seq=cursor, limit=BATCH)
         if not events:
             return 0
         await self._publisher.mpub(self._topic, [event_json(e) for e in events])
-        await self._store.coordination.advance_cursor(CURSOR, expected=cursor, to=events[-1].seq)
+        await self._store.coordination.advance_cursor(
+            name=CURSOR, expected=cursor, to=events[-1].seq
+        )
         return len(events)
 
     async def _run(self) -> None:
@@ -105,6 +118,6 @@ class TaskEventPublisher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         try:
-            await self._store.coordination.release_lease(LEASE, holder=self._holder)
+            await self._store.coordination.release_lease(name=LEASE, holder=self._holder)
         except Exception as exc:
             logger.warning("could not release the events lease: %s", exc)

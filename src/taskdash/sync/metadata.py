@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,7 +21,14 @@ import httpx
 from taskdash.domain.errors import InvalidMessage, TaskDashError
 from taskdash.domain.events import JsonObject, TaskMessage, decode_json, parse_metadata_record
 from taskdash.domain.models import DeadLetter, Service
-from taskdash.domain.ports import Store, TaskMessageEnvelope
+from taskdash.domain.ports import (
+    DeadLetterWrites,
+    LeaseRepo,
+    MetadataRepo,
+    ServiceRepo,
+    TaskMessageEnvelope,
+    TaskWrites,
+)
 from taskdash.log_limits import RepeatedLog
 from taskdash.metrics import DEAD_LETTERS, reason_kind
 from taskdash.settings import Settings
@@ -44,10 +52,31 @@ def backoff_s(failures: int, interval_s: float) -> float:
     return float(min(MAX_BACKOFF_S, interval_s * (1 << min(failures, 10))))
 
 
+class MetadataStore(Protocol):
+    """What the metadata pull uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> TaskWrites: ...
+
+    @property
+    def services(self) -> ServiceRepo: ...
+
+    @property
+    def metadata(self) -> MetadataRepo: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterWrites: ...
+
+    @property
+    def coordination(self) -> LeaseRepo: ...
+
+
 class MetadataPuller:
     """Pulls metadata from services and reconciles it into the store."""
 
-    def __init__(self, *, store: Store, settings: Settings, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, *, store: MetadataStore, settings: Settings, client: httpx.AsyncClient
+    ) -> None:
         self._store = store
         self._settings = settings
         self._client = client
@@ -130,7 +159,7 @@ class MetadataPuller:
                 exc,
             )
             await self._store.services.record_metadata_sync(
-                service.url, error=str(exc), now=now, failures=failures, next_at=now + wait
+                url=service.url, error=str(exc), now=now, failures=failures, next_at=now + wait
             )
             return 0
         await self.reconcile(records, service=service.url, fetched_ns=time.time_ns())
@@ -139,7 +168,7 @@ class MetadataPuller:
             for letter in bad:
                 DEAD_LETTERS.labels(reason_kind(letter.reason)).inc()
         await self._store.services.record_metadata_sync(
-            service.url,
+            url=service.url,
             error=f"{len(bad)} bad record(s)" if bad else "",
             now=now,
             failures=0,
@@ -152,12 +181,14 @@ class MetadataPuller:
     ) -> None:
         """Store the records and apply them to tasks as updates as of the fetch time."""
         now = fetched_ns / 1e9
-        await self._store.metadata.save(records, service=service, now=now)
+        await self._store.metadata.save(records=records, service=service, now=now)
         envelopes = [
             TaskMessageEnvelope(kind="metadata", message=r, ts_ns=fetched_ns) for r in records
         ]
         for start in range(0, len(envelopes), 500):
-            await self._store.tasks.apply_messages(envelopes[start : start + 500], now=now)
+            await self._store.tasks.apply_messages(
+                envelopes=envelopes[start : start + 500], now=now
+            )
 
     async def start_due_pulls(self) -> None:
         """Start a pull for every online service that is due and whose lease we get."""
@@ -172,7 +203,7 @@ class MetadataPuller:
             ):
                 continue
             if await self._store.coordination.acquire_lease(
-                f"metadata:{service.url}", holder=self._holder, now=now, ttl_s=lease_s
+                name=f"metadata:{service.url}", holder=self._holder, now=now, ttl_s=lease_s
             ):
                 task = asyncio.create_task(self.pull(service), name=f"metadata {service.url}")
                 self._running[service.url] = task

@@ -9,9 +9,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from taskdash.domain.errors import TaskDashError
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import LoginAttemptRepo, ServiceRepo, SessionRepo, TaskClaims
 from taskdash.log_limits import RepeatedLog
 from taskdash.metrics import CLAIMS, SERVICES
 from taskdash.settings import Settings
@@ -23,7 +24,24 @@ EXPIRY_BATCH = 500
 PURGE_INTERVAL_S = 600.0
 
 
-async def sweep_health_once(*, store: Store, settings: Settings) -> int:
+class SweptAccounts(SessionRepo, LoginAttemptRepo, Protocol):
+    """The parts of the accounts the purges use: sessions and login attempts."""
+
+
+class SweepStore(Protocol):
+    """What the sweeps use of the store (a whole Store is one)."""
+
+    @property
+    def services(self) -> ServiceRepo: ...
+
+    @property
+    def tasks(self) -> TaskClaims: ...
+
+    @property
+    def accounts(self) -> SweptAccounts: ...
+
+
+async def sweep_health_once(*, store: SweepStore, settings: Settings) -> int:
     changed = await store.services.sweep_health(
         now=time.time(), timeout_s=settings.heartbeat_timeout_s
     )
@@ -38,7 +56,7 @@ class HealthWatch:
     def __init__(self) -> None:
         self._offline: set[str] | None = None
 
-    async def sweep(self, *, store: Store, settings: Settings) -> int:
+    async def sweep(self, *, store: SweepStore, settings: Settings) -> int:
         changed = await sweep_health_once(store=store, settings=settings)
         services = await store.services.all()
         offline = {service.url for service in services if not service.online}
@@ -51,7 +69,7 @@ class HealthWatch:
         return changed
 
 
-async def expire_claims_once(*, store: Store, settings: Settings) -> int:
+async def expire_claims_once(*, store: SweepStore, settings: Settings) -> int:
     """Release every claim older than claim_ttl_s; returns how many."""
     if settings.claim_ttl_s <= 0:
         return 0
@@ -69,11 +87,11 @@ async def expire_claims_once(*, store: Store, settings: Settings) -> int:
             return total
 
 
-async def purge_sessions_once(*, store: Store, settings: Settings) -> int:
+async def purge_sessions_once(*, store: SweepStore, settings: Settings) -> int:
     return await store.accounts.purge_sessions(now=time.time())
 
 
-async def purge_login_failures_once(*, store: Store, settings: Settings) -> int:
+async def purge_login_failures_once(*, store: SweepStore, settings: Settings) -> int:
     """Delete login-attempt counters whose window has passed (keeps the table bounded)."""
     before = time.time() - settings.login_failure_window_s
     return await store.accounts.purge_login_failures(before=before)
@@ -94,7 +112,7 @@ async def run_every(name: str, interval_s: float, step: Callable[[], Awaitable[o
 class Sweeper:
     """Owns the sweep tasks; started and stopped by the app's lifespan."""
 
-    def __init__(self, *, store: Store, settings: Settings) -> None:
+    def __init__(self, *, store: SweepStore, settings: Settings) -> None:
         self._store, self._settings = store, settings
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -118,6 +136,6 @@ class Sweeper:
 
 
 def _bind(
-    fn: Callable[..., Awaitable[int]], store: Store, settings: Settings
+    fn: Callable[..., Awaitable[int]], store: SweepStore, settings: Settings
 ) -> Callable[[], Awaitable[int]]:
     return lambda: fn(store=store, settings=settings)

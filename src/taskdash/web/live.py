@@ -17,10 +17,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from taskdash.domain.models import Task, TaskEvent, User
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import ServiceReads, TaskHistory, TaskReads
 from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
 from taskdash.messaging.nsq_logging import closing_quietly
@@ -83,10 +83,24 @@ def task_frame(event: TaskEvent) -> str:
     return f"event: task\ndata: {event_json(event).decode()}\n\n"
 
 
+class LiveTasks(TaskReads, TaskHistory, Protocol):
+    """The parts of the tasks the live feed uses: lookups and history."""
+
+
+class LiveStore(Protocol):
+    """What the live feed uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> LiveTasks: ...
+
+    @property
+    def services(self) -> ServiceReads: ...
+
+
 class LiveFeed:
     """Fans task events out by visibility, and service changes to everyone."""
 
-    def __init__(self, *, store: Store, settings: Settings) -> None:
+    def __init__(self, *, store: LiveStore, settings: Settings) -> None:
         self._store = store
         self._settings = settings
         self._subscribers: set[Subscriber] = set()
@@ -223,7 +237,7 @@ class LiveFeed:
         while True:
             events: list[TaskEvent] = []
             try:
-                events = await self._store.tasks.events_after(cursor, limit=BATCH)
+                events = await self._store.tasks.events_after(seq=cursor, limit=BATCH)
             except Exception as exc:
                 repeated.warning("history", "live feed: %s", exc)
             if events:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Protocol
 
 from taskdash.domain.errors import TaskDashError
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import LeaseRepo
 
 # A probe writes at most once per interval; /readyz answers in between from the last probe.
 PROBE_INTERVAL_S = 3.0
@@ -15,10 +16,19 @@ PROBE_INTERVAL_S = 3.0
 PROBE_LEASE = "readiness-probe"
 
 
+class ProbedStore(Protocol):
+    """What the readiness probe uses of the store (a whole Store is one)."""
+
+    @property
+    def coordination(self) -> LeaseRepo: ...
+
+    async def ping(self) -> None: ...
+
+
 class StoreReadiness:
     """'ok', or 'error: …' while the store cannot read or cannot write."""
 
-    def __init__(self, *, store: Store) -> None:
+    def __init__(self, *, store: ProbedStore) -> None:
         self._store = store
         self._holder = uuid.uuid4().hex[:12]
         self._lock = asyncio.Lock()
@@ -39,7 +49,7 @@ class StoreReadiness:
             return f"error: cannot read ({exc.detail or exc.errmsg})"
         try:
             await self._store.coordination.acquire_lease(
-                PROBE_LEASE, holder=self._holder, now=time.time(), ttl_s=0.0
+                name=PROBE_LEASE, holder=self._holder, now=time.time(), ttl_s=0.0
             )
         except TaskDashError as exc:
             return f"error: cannot write ({exc.detail or exc.errmsg})"

@@ -107,8 +107,8 @@ class MongoAccountRepo:
 
     async def update_user(
         self,
-        name: str,
         *,
+        name: str,
         password_hash: str | None = None,
         role: int | None = None,
         group: str | None = None,
@@ -140,14 +140,14 @@ class MongoAccountRepo:
         with writing():
             await self._sessions.insert_one(session_to_document(session))
 
-    async def get_session(self, token_hash: str, *, now: float) -> Session | None:
+    async def get_session(self, *, token_hash: str, now: float) -> Session | None:
         with reading():
             doc = await self._sessions.find_one({"_id": token_hash, "expires_at": {"$gt": now}})
         return _to_session(doc) if doc else None
 
-    async def session_user(self, token_hash: str, *, now: float) -> User | None:
+    async def session_user(self, *, token_hash: str, now: float) -> User | None:
         # Two lookups by _id: MongoDB has no join cheaper than that for one document.
-        session = await self.get_session(token_hash, now=now)
+        session = await self.get_session(token_hash=token_hash, now=now)
         return await self.get_user(session.user) if session else None
 
     async def delete_session(self, token_hash: str) -> None:
@@ -163,7 +163,7 @@ class MongoAccountRepo:
             result = await self._sessions.delete_many({"expires_at": {"$lte": now}})
         return result.deleted_count
 
-    async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+    async def count_login_attempt(self, *, key: str, now: float, window_s: float) -> AttemptCount:
         # Three single-document atomic steps, retried while others change the counter between
         # them: count in the open window, restart a lapsed one, or create the counter. (Not one
         # conditional upsert: a findAndModify upsert whose _id exists answers a duplicate key
@@ -192,14 +192,14 @@ class MongoAccountRepo:
                 return AttemptCount(count=1, window_start=now)
         raise StoreWriteError(f"login attempt counter kept changing for {_COUNT_ROUNDS} rounds")
 
-    async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
+    async def uncount_login_attempt(self, *, key: str, now: float, window_s: float) -> None:
         with writing():
             await self._failures.update_one(
                 {"_id": key, "window_start": {"$gt": now - window_s}, "count": {"$gt": 0}},
                 {"$inc": {"count": -1}},
             )
 
-    async def login_failures(self, key: str, *, now: float, window_s: float) -> int:
+    async def login_failures(self, *, key: str, now: float, window_s: float) -> int:
         with reading():
             doc = await self._failures.find_one(
                 {"_id": key, "window_start": {"$gt": now - window_s}}

@@ -12,7 +12,7 @@ class MongoCoordinationRepo:
         self._leases: Collection = db.leases
         self._cursors: Collection = db.cursors
 
-    async def acquire_lease(self, name: str, *, holder: str, now: float, ttl_s: float) -> bool:
+    async def acquire_lease(self, *, name: str, holder: str, now: float, ttl_s: float) -> bool:
         # Renew our own or take an expired lease; if someone else holds it unexpired the filter
         # matches nothing, and the upsert's insert of the same _id is refused.
         with writing():
@@ -26,7 +26,7 @@ class MongoCoordinationRepo:
                 return False
         return True
 
-    async def release_lease(self, name: str, *, holder: str) -> None:
+    async def release_lease(self, *, name: str, holder: str) -> None:
         with writing():
             await self._leases.delete_one({"_id": name, "holder": holder})
 
@@ -35,7 +35,7 @@ class MongoCoordinationRepo:
             doc = await self._cursors.find_one({"_id": name})
         return int(doc["value"]) if doc else 0
 
-    async def advance_cursor(self, name: str, *, expected: int, to: int) -> bool:
+    async def advance_cursor(self, *, name: str, expected: int, to: int) -> bool:
         with writing():
             try:
                 result = await self._cursors.update_one(

@@ -49,7 +49,7 @@ class MongoMetadataRepo:
     def __init__(self, db: Database) -> None:
         self._metadata: Collection = db.task_metadata
 
-    async def save(self, records: Sequence[TaskMessage], *, service: str, now: float) -> None:
+    async def save(self, *, records: Sequence[TaskMessage], service: str, now: float) -> None:
         latest: dict[str, TaskMessage] = {}
         for record in records:  # of one task reported twice, the later one wins
             earlier = latest.get(record.id)

@@ -59,7 +59,7 @@ class MongoServiceRepo:
         docs = await self._services.find({"origin": url_origin(url)}).limit(2).to_list()
         return _to_service(docs[0]) if len(docs) == 1 else None
 
-    async def register(self, reg: ServiceRegistration, *, ts_ns: int, now: float) -> Service:
+    async def register(self, *, reg: ServiceRegistration, ts_ns: int, now: float) -> Service:
         key = normalise_service_url(reg.url)
         with writing():
             try:
@@ -82,7 +82,7 @@ class MongoServiceRepo:
         return service
 
     async def record_heartbeat(
-        self, hb: Heartbeat, *, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
+        self, *, hb: Heartbeat, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
     ) -> Service | None:
         with writing():
             service = await self._match(hb.url)
@@ -165,7 +165,7 @@ class MongoServiceRepo:
         return changed
 
     async def record_metadata_sync(
-        self, url: str, *, error: str, now: float, failures: int, next_at: float
+        self, *, url: str, error: str, now: float, failures: int, next_at: float
     ) -> None:
         """The outcome of one metadata pull: its error ('' when it worked) and the next try."""
         outcome: Document = {

@@ -62,7 +62,7 @@ class MongoTaskRepo:
         """At start-up: the history sequence is ready and left history lines are completed."""
         await self._history.prepare()
 
-    async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
+    async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
         with writing():
             return await apply_envelopes(self._tasks, self._history, envelopes, now=now)
 
@@ -311,11 +311,11 @@ class MongoTaskRepo:
                 counts["claimed"] += n
         return out
 
-    async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]:
+    async def history(self, *, task_id: str, limit: int) -> list[TaskEvent]:
         with reading():
             return await self._history.for_task(task_id, limit=limit)
 
-    async def events_after(self, seq: int, *, limit: int) -> list[TaskEvent]:
+    async def events_after(self, *, seq: int, limit: int) -> list[TaskEvent]:
         with reading():
             return await self._history.after(seq, limit=limit)
 

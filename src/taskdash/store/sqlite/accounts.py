@@ -66,8 +66,8 @@ class SqliteAccountRepo:
 
     async def update_user(
         self,
-        name: str,
         *,
+        name: str,
         password_hash: str | None = None,
         role: int | None = None,
         group: str | None = None,
@@ -107,7 +107,7 @@ class SqliteAccountRepo:
             )
         )
 
-    async def get_session(self, token_hash: str, *, now: float) -> Session | None:
+    async def get_session(self, *, token_hash: str, now: float) -> Session | None:
         def get(conn: sqlite3.Connection) -> Session | None:
             row = conn.execute(
                 "SELECT token_hash, user, created_at, expires_at FROM sessions"
@@ -118,7 +118,7 @@ class SqliteAccountRepo:
 
         return await self._db.read(get)
 
-    async def session_user(self, token_hash: str, *, now: float) -> User | None:
+    async def session_user(self, *, token_hash: str, now: float) -> User | None:
         def get(conn: sqlite3.Connection) -> User | None:
             row = conn.execute(
                 f"SELECT {_USER_COLUMNS} FROM users WHERE name ="
@@ -144,7 +144,7 @@ class SqliteAccountRepo:
             lambda conn: conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,)).rowcount
         )
 
-    async def count_login_attempt(self, key: str, *, now: float, window_s: float) -> AttemptCount:
+    async def count_login_attempt(self, *, key: str, now: float, window_s: float) -> AttemptCount:
         def count(conn: sqlite3.Connection) -> AttemptCount:
             row = conn.execute(
                 "INSERT INTO login_failures (key, count, window_start) VALUES (?, 1, ?)"
@@ -158,7 +158,7 @@ class SqliteAccountRepo:
 
         return await self._db.write(count)
 
-    async def uncount_login_attempt(self, key: str, *, now: float, window_s: float) -> None:
+    async def uncount_login_attempt(self, *, key: str, now: float, window_s: float) -> None:
         await self._db.write(
             lambda conn: conn.execute(
                 "UPDATE login_failures SET count = count - 1"
@@ -167,7 +167,7 @@ class SqliteAccountRepo:
             )
         )
 
-    async def login_failures(self, key: str, *, now: float, window_s: float) -> int:
+    async def login_failures(self, *, key: str, now: float, window_s: float) -> int:
         def count(conn: sqlite3.Connection) -> int:
             row = conn.execute(
                 "SELECT count FROM login_failures WHERE key = ? AND window_start > ?",

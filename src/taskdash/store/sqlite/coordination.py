@@ -11,7 +11,7 @@ class SqliteCoordinationRepo:
     def __init__(self, db: SqliteDb) -> None:
         self._db = db
 
-    async def acquire_lease(self, name: str, *, holder: str, now: float, ttl_s: float) -> bool:
+    async def acquire_lease(self, *, name: str, holder: str, now: float, ttl_s: float) -> bool:
         def acquire(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
                 "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)"
@@ -24,7 +24,7 @@ class SqliteCoordinationRepo:
 
         return await self._db.write(acquire)
 
-    async def release_lease(self, name: str, *, holder: str) -> None:
+    async def release_lease(self, *, name: str, holder: str) -> None:
         await self._db.write(
             lambda conn: conn.execute(
                 "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
@@ -38,7 +38,7 @@ class SqliteCoordinationRepo:
 
         return await self._db.read(get)
 
-    async def advance_cursor(self, name: str, *, expected: int, to: int) -> bool:
+    async def advance_cursor(self, *, name: str, expected: int, to: int) -> bool:
         def advance(conn: sqlite3.Connection) -> bool:
             conn.execute("INSERT OR IGNORE INTO cursors (name, value) VALUES (?, 0)", (name,))
             cursor = conn.execute(

@@ -26,7 +26,7 @@ class SqliteMetadataRepo:
     def __init__(self, db: SqliteDb) -> None:
         self._db = db
 
-    async def save(self, records: Sequence[TaskMessage], *, service: str, now: float) -> None:
+    async def save(self, *, records: Sequence[TaskMessage], service: str, now: float) -> None:
         rows = [
             {
                 "id": r.id,

@@ -43,7 +43,7 @@ class SqliteServiceRepo:
     def __init__(self, db: SqliteDb) -> None:
         self._db = db
 
-    async def register(self, reg: ServiceRegistration, *, ts_ns: int, now: float) -> Service:
+    async def register(self, *, reg: ServiceRegistration, ts_ns: int, now: float) -> Service:
         key = normalise_service_url(reg.url)
 
         def register(conn: sqlite3.Connection) -> Service:
@@ -66,7 +66,7 @@ class SqliteServiceRepo:
         return await self._db.write(register)
 
     async def record_heartbeat(
-        self, hb: Heartbeat, *, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
+        self, *, hb: Heartbeat, ts_ns: int, now: float, timeout_s: float, max_skew_s: float
     ) -> Service | None:
         def record(conn: sqlite3.Connection) -> Service | None:
             service = _match(conn, hb.url)
@@ -131,7 +131,7 @@ class SqliteServiceRepo:
         return await self._db.write(sweep)
 
     async def record_metadata_sync(
-        self, url: str, *, error: str, now: float, failures: int, next_at: float
+        self, *, url: str, error: str, now: float, failures: int, next_at: float
     ) -> None:
         """The outcome of one metadata pull: its error ('' when it worked) and the next try."""
         await self._db.write(

@@ -224,7 +224,7 @@ class SqliteTaskRepo:
     def __init__(self, db: SqliteDb) -> None:
         self._db = db
 
-    async def apply_messages(self, envelopes: Sequence[TaskMessageEnvelope], *, now: float) -> int:
+    async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
         def apply(conn: sqlite3.Connection) -> int:
             current = _get_many(conn, {env.message.id for env in envelopes})
             changed: dict[str, Task] = {}
@@ -380,7 +380,7 @@ class SqliteTaskRepo:
 
         return await self._db.read(count)
 
-    async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]:
+    async def history(self, *, task_id: str, limit: int) -> list[TaskEvent]:
         def history(conn: sqlite3.Connection) -> list[TaskEvent]:
             rows = conn.execute(
                 "SELECT task_id, at, actor, action, from_status, to_status, from_user, to_user,"
@@ -391,7 +391,7 @@ class SqliteTaskRepo:
 
         return await self._db.read(history)
 
-    async def events_after(self, seq: int, *, limit: int) -> list[TaskEvent]:
+    async def events_after(self, *, seq: int, limit: int) -> list[TaskEvent]:
         def events(conn: sqlite3.Connection) -> list[TaskEvent]:
             rows = conn.execute(
                 "SELECT task_id, at, actor, action, from_status, to_status, from_user, to_user,"

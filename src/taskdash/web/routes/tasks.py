@@ -137,7 +137,7 @@ async def task_detail(task_id: str, user: UserDep, store: StoreDep) -> TaskDetai
     """One task with its history, newest first."""
     task = await tasks.get_task(store=store, user=user, task_id=task_id)
     offline = await tasks.offline_origins(store)
-    history = await store.tasks.history(task_id, limit=HISTORY_LIMIT)
+    history = await store.tasks.history(task_id=task_id, limit=HISTORY_LIMIT)
     return TaskDetail(
         task=TaskOut.of(task, offline=offline), history=[EventOut.of(e) for e in history]
     )
