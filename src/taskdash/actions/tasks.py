@@ -275,6 +275,7 @@ async def write_assignment(
     *, store: Store, actor: User, plan: AssignPlan, override_limit: bool = False
 ) -> AssignOutcome:
     """Carry out a plan of `plan_assign`; beyond a claim limit only with `override_limit`."""
+    require_role(actor, Role.MANAGER)
     if plan.over_limit and not override_limit:
         user = min(plan.over_limit)
         held = plan.load.get(user, 0) + len(plan.shares()[user])
