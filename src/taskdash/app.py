@@ -28,7 +28,16 @@ from taskdash.web.live import LiveFeed
 from taskdash.web.openapi import install_openapi
 from taskdash.web.readiness import StoreReadiness
 from taskdash.web.request_metrics import RequestMetrics
-from taskdash.web.routes import admin, auth, compat, events, health, services, tasks
+from taskdash.web.routes import (
+    admin,
+    auth,
+    compat,
+    events,
+    health,
+    services,
+    tasks,
+    ui_settings,
+)
 from taskdash.web.routes.docs import install_docs
 from taskdash.web.routes.pages import install_pages
 from taskdash.web.schemas import error_responses
@@ -115,6 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
         compat.router,
         auth.router,
         tasks.router,
+        ui_settings.router,
         services.router,
         events.router,
         admin.router,

@@ -53,6 +53,8 @@ EXPECTED: dict[str, tuple[Outcome, ...]] = {
     "POST /api/v1/tasks/{id}/release own":    (NO_LOGIN, OK,        OK,        OK,        OK),
     "POST /api/v1/tasks/{id}/release other":  (NO_LOGIN, HIDDEN,    HIDDEN,    OK,        OK),
     "POST /api/v1/tasks/assign":              (NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
+    "POST /api/v1/tasks/assign/plan":         (NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
+    "GET /api/v1/settings/ui":                (NO_LOGIN, OK,        OK,        OK,        OK),
     "GET /api/v1/services":                   (NO_LOGIN, OK,        OK,        OK,        OK),
     "GET /api/v1/dead-letters":               (NO_LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "GET /api/v1/users":                      (NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
@@ -207,6 +209,14 @@ def _assign(w: World, role: str, c: httpx.Client) -> httpx.Response:
     return c.post("/api/v1/tasks/assign", json={"ids": [w.new_task()], "user": OTHER})
 
 
+def _assign_plan(w: World, role: str, c: httpx.Client) -> httpx.Response:
+    return c.post("/api/v1/tasks/assign/plan", json={"ids": [w.new_task()], "user": OTHER})
+
+
+def _ui_settings(w: World, role: str, c: httpx.Client) -> httpx.Response:
+    return c.get("/api/v1/settings/ui")
+
+
 def _services(w: World, role: str, c: httpx.Client) -> httpx.Response:
     return c.get("/api/v1/services")
 
@@ -243,6 +253,8 @@ OPERATIONS: dict[str, Operation] = {
     "POST /api/v1/tasks/{id}/release own": _release_own,
     "POST /api/v1/tasks/{id}/release other": _release_other,
     "POST /api/v1/tasks/assign": _assign,
+    "POST /api/v1/tasks/assign/plan": _assign_plan,
+    "GET /api/v1/settings/ui": _ui_settings,
     "GET /api/v1/services": _services,
     "GET /api/v1/dead-letters": _dead_letters,
     "GET /api/v1/users": _list_users,

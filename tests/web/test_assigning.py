@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.support import LiveServer, make_settings, task_body
+from tests.support import LiveServer, make_settings, task_body, task_id_of
 from tests.web.browsing import LIVE_DEADLINE_MS, add_user, open_route, sign_in, task_row
 
 
@@ -108,5 +108,46 @@ def test_assigning_beyond_the_claim_limit_asks_for_an_explicit_override(
         dialog.get_by_role("button", name="超出领取上限，仍然指派").click()
         expect(page.get_by_role("status").filter(has_text="已指派 2 个任务")).to_be_visible()
         expect(task_row(page, "second_02")).to_contain_text("smq")
+    finally:
+        server.stop()
+
+
+def test_the_preview_is_the_servers_plan_by_its_finished_statuses(
+    tmp_path: Path, open_context: Callable[..., BrowserContext]
+) -> None:
+    """已交付 is a finished status on this server: smq's two such tasks are no load, so
+    least_loaded gives each member one (counting them as load would give lixin both)."""
+    server = LiveServer(make_settings(tmp_path, finished_statuses=["已完成", "已交付"])).start()
+    try:
+        add_user(server, "wangfang", "manager")
+        add_user(server, "smq", group="team-a")
+        add_user(server, "lixin", group="team-a")
+        delivered = [task_body(f"delivered_{i}", created=1596000000 + i) for i in range(2)]
+        fresh = [task_body(f"fresh_{i}", created=1596100000 + i) for i in range(2)]
+        server.publish("taskRegister", [*delivered, *fresh])
+        given = server.login("wangfang").post(
+            "/api/v1/tasks/assign", json={"ids": [task_id_of(b) for b in delivered], "user": "smq"}
+        )
+        assert given.status_code == 200, given.text
+        server.publish("updateStatus", [{**body, "Status": "已交付"} for body in delivered])
+
+        page = open_context(server).new_page()
+        sign_in(page.context, "wangfang")
+        open_route(page, "all")
+        expect(task_row(page, "delivered_0").locator(".badge-finished")).to_have_text("已交付")
+        for name in ("fresh_0", "fresh_1"):
+            task_row(page, name).get_by_role("checkbox").check()
+        page.get_by_role("button", name="指派所选 (2)").click()
+        dialog = page.get_by_role("dialog", name="指派任务")
+        dialog.get_by_label("在组内分配").check()
+        dialog.locator("#assign-spread-group").select_option("team-a")
+        dialog.get_by_label("策略").select_option("least_loaded")
+        preview = dialog.get_by_role("status")
+        expect(preview).to_contain_text("1 → lixin （当前 0 个未完成）")
+        expect(preview).to_contain_text("1 → smq （当前 0 个未完成）")
+        dialog.get_by_role("button", name="确认指派").click()
+        expect(page.get_by_role("status").filter(has_text="已指派 2 个任务")).to_be_visible()
+        for name in ("smq", "lixin"):
+            expect(task_row(page, "fresh_").filter(has_text=name)).to_have_count(1)
     finally:
         server.stop()

@@ -217,6 +217,125 @@ class AssignOutcome:
     failed: dict[str, TaskDashError]
 
 
+@dataclass(frozen=True, slots=True)
+class AssignPlan:
+    """What an assignment would write: the change per task, and who it takes over the limit.
+
+    `users`: task ID -> user when a strategy picks them (empty otherwise); `members`: the
+    strategy's group members, sorted; `load`: unfinished tasks per user, where they were read.
+    """
+
+    task_ids: Sequence[str]
+    change: AssignChange
+    users: dict[str, str]
+    members: list[str]
+    load: dict[str, int]
+    over_limit: set[str]
+    limit: int  # the claim limit it was checked against (0: none)
+
+    def change_for(self, task_id: str) -> AssignChange:
+        """The change written to one task."""
+        change = replace(self.change, user=self.users[task_id]) if self.users else self.change
+        return replace(change, over_limit=True) if change.user in self.over_limit else change
+
+    def shares(self) -> dict[str, list[str]]:
+        """Who gets which tasks (a strategy's members in order, none left out); empty when the
+        user is left as it is ('' takes it off)."""
+        if self.users:
+            shares: dict[str, list[str]] = {member: [] for member in self.members}
+            for task_id, member in self.users.items():
+                shares[member].append(task_id)
+            return shares
+        user = self.change.user
+        return {} if user is None else {user: list(dict.fromkeys(self.task_ids))}
+
+
+async def plan_assign(
+    *,
+    store: TaskActionStore,
+    settings: Settings,
+    actor: User,
+    task_ids: Sequence[str],
+    change: AssignChange,
+    strategy: rules.AssignStrategy | None = None,
+) -> AssignPlan:
+    """The plan `assign` carries out, read without writing (also answers a dry run)."""
+    require_role(actor, Role.MANAGER)
+    if len(task_ids) > MAX_BULK_ASSIGN:
+        raise BadRequest(f"at most {MAX_BULK_ASSIGN} tasks per assignment")
+    # Names are unique without regard to case: the stored spelling is what is set.
+    change = replace(
+        change,
+        user=await _active_user_name(store, change.user),
+        checker=await _active_user_name(store, change.checker),
+    )
+    users: dict[str, str] = {}
+    members: list[str] = []
+    load: dict[str, int] | None = None  # unfinished tasks per member, when a strategy read them
+    if strategy is not None:
+        if not change.group:
+            raise BadRequest("give a group for a strategy")
+        members = sorted(
+            u.name
+            for u in await store.accounts.list_users()
+            if u.group == change.group and not u.disabled
+        )
+        if not members:
+            raise BadRequest(f"group {change.group} has no active members")
+        load = await store.tasks.count_unfinished(
+            users=members, finished=tuple(settings.finished_statuses)
+        )
+        users = rules.plan_assignment(task_ids, members=members, strategy=strategy, load=load)
+    given = Counter((users or dict.fromkeys(task_ids, change.user or "")).values())
+    del given[""]
+    limit = settings.max_claims_per_user
+    if limit and given and load is None:
+        load = await store.tasks.count_unfinished(
+            users=sorted(given), finished=tuple(settings.finished_statuses)
+        )
+    load = load or {}
+    # Every task of the request counts, even one the user already holds: the check errs on the
+    # side of asking.
+    over = {user for user, n in given.items() if limit and load.get(user, 0) + n > limit}
+    return AssignPlan(
+        task_ids=task_ids,
+        change=change,
+        users=users,
+        members=members,
+        load=load,
+        over_limit=over,
+        limit=limit,
+    )
+
+
+async def write_assignment(
+    *, store: TaskActionStore, actor: User, plan: AssignPlan, override_limit: bool = False
+) -> AssignOutcome:
+    """Carry out a plan of `plan_assign`; beyond a claim limit only with `override_limit`."""
+    require_role(actor, Role.MANAGER)
+    if plan.over_limit and not override_limit:
+        user = min(plan.over_limit)
+        held = plan.load.get(user, 0) + len(plan.shares()[user])
+        raise ClaimLimitReached(
+            f"{user} would hold {held} unfinished tasks, more than the limit of "
+            f"{plan.limit}; set override_limit to assign anyway"
+        )
+    now = time.time()
+    assigned: list[Task] = []
+    failed: dict[str, TaskDashError] = {}
+    for task_id in plan.task_ids:
+        try:
+            assigned.append(
+                await store.tasks.assign(
+                    task_id=task_id, change=plan.change_for(task_id), actor=actor.name, now=now
+                )
+            )
+        except TaskDashError as exc:
+            failed[task_id] = exc
+    CLAIMS.labels("assign").inc(len(assigned))
+    return AssignOutcome(assigned=assigned, failed=failed)
+
+
 async def assign(
     *,
     store: TaskActionStore,
@@ -232,55 +351,17 @@ async def assign(
     Giving a user more unfinished tasks than the claim limit needs `override_limit`, which
     the history of each such task records.
     """
-    require_role(actor, Role.MANAGER)
-    if len(task_ids) > MAX_BULK_ASSIGN:
-        raise BadRequest(f"at most {MAX_BULK_ASSIGN} tasks per assignment")
-    # Names are unique without regard to case: the stored spelling is what is set.
-    change = replace(
-        change,
-        user=await _active_user_name(store, change.user),
-        checker=await _active_user_name(store, change.checker),
-    )
-    plan: dict[str, str] = {}
-    load: dict[str, int] | None = None  # unfinished tasks per member, when a strategy read them
-    if strategy is not None:
-        if not change.group:
-            raise BadRequest("give a group for a strategy")
-        members = [
-            u.name
-            for u in await store.accounts.list_users()
-            if u.group == change.group and not u.disabled
-        ]
-        if not members:
-            raise BadRequest(f"group {change.group} has no active members")
-        load = await store.tasks.count_unfinished(
-            users=members, finished=tuple(settings.finished_statuses)
-        )
-        plan = rules.plan_assignment(task_ids, members=members, strategy=strategy, load=load)
-    over = await _over_limit(
+    plan = await plan_assign(
         store=store,
         settings=settings,
-        plan=plan or {task_id: change.user or "" for task_id in task_ids},
-        override=override_limit,
-        load=load,
+        actor=actor,
+        task_ids=task_ids,
+        change=change,
+        strategy=strategy,
     )
-    now = time.time()
-    assigned: list[Task] = []
-    failed: dict[str, TaskDashError] = {}
-    for task_id in task_ids:
-        task_change = replace(change, user=plan[task_id]) if plan else change
-        if task_change.user in over:
-            task_change = replace(task_change, over_limit=True)
-        try:
-            assigned.append(
-                await store.tasks.assign(
-                    task_id=task_id, change=task_change, actor=actor.name, now=now
-                )
-            )
-        except TaskDashError as exc:
-            failed[task_id] = exc
-    CLAIMS.labels("assign").inc(len(assigned))
-    return AssignOutcome(assigned=assigned, failed=failed)
+    return await write_assignment(
+        store=store, actor=actor, plan=plan, override_limit=override_limit
+    )
 
 
 async def _active_user_name(store: TaskActionStore, name: str | None) -> str | None:
@@ -291,38 +372,6 @@ async def _active_user_name(store: TaskActionStore, name: str | None) -> str | N
     if target is None or target.disabled:
         raise BadRequest(f"no active user {name}")
     return target.name
-
-
-async def _over_limit(
-    *,
-    store: TaskActionStore,
-    settings: Settings,
-    plan: dict[str, str],
-    override: bool,
-    load: dict[str, int] | None,
-) -> set[str]:
-    """Users this assignment takes beyond the claim limit; refused unless `override`.
-
-    `load`: the unfinished tasks per user when already read (a strategy's members), else read
-    here. Every task of the request counts, even one the user already holds: the check errs
-    on the side of asking.
-    """
-    limit = settings.max_claims_per_user
-    given = Counter(user for user in plan.values() if user)
-    if not limit or not given:
-        return set()
-    if load is None:
-        load = await store.tasks.count_unfinished(
-            users=sorted(given), finished=tuple(settings.finished_statuses)
-        )
-    over = {user for user, n in given.items() if load.get(user, 0) + n > limit}
-    if over and not override:
-        user = min(over)
-        raise ClaimLimitReached(
-            f"{user} would hold {load.get(user, 0) + given[user]} unfinished tasks, more than "
-            f"the limit of {limit}; set override_limit to assign anyway"
-        )
-    return over
 
 
 async def ids_matching(

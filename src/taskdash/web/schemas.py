@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from taskdash.actions.tasks import AssignPlan
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Service, Task, TaskEvent, User
 
@@ -181,6 +182,62 @@ class AssignIn(BaseModel):
 class AssignOut(BaseModel):
     assigned: int
     failed: dict[str, str]
+
+
+PLAN_IDS_SHOWN = 100
+
+
+class PlanShareOut(BaseModel):
+    """One user's part of an assignment plan."""
+
+    user: str = Field(description="who gets the tasks ('': the user is taken off them)")
+    tasks: int = Field(description="how many of the tasks")
+    held: int | None = Field(
+        description="unfinished tasks they hold now (read for a strategy or the claim limit)"
+    )
+    task_ids: list[str] = Field(description=f"the first {PLAN_IDS_SHOWN} of those tasks' IDs")
+
+
+class AssignPlanOut(BaseModel):
+    """What POST /api/v1/tasks/assign would do with the same body; nothing is written."""
+
+    tasks: int = Field(description="tasks the body names (a filter: those matching, ≤ 10,000)")
+    users: list[PlanShareOut] = Field(
+        description="who gets how many (a strategy: every member); empty when no user is set"
+    )
+    checker: str | None = Field(description="the checker set ('' clears it; null leaves it)")
+    group: str | None = Field(description="the group set ('' clears it; null leaves it)")
+    over_limit: list[str] = Field(
+        description="users taken beyond the claim limit: assign refuses (errid 1008) unless "
+        "override_limit is true"
+    )
+
+    @classmethod
+    def of(cls, plan: AssignPlan) -> AssignPlanOut:
+        return cls(
+            tasks=len(plan.task_ids),
+            users=[
+                PlanShareOut(
+                    user=user,
+                    tasks=len(ids),
+                    held=plan.load.get(user),
+                    task_ids=ids[:PLAN_IDS_SHOWN],
+                )
+                for user, ids in plan.shares().items()
+            ],
+            checker=plan.change.checker,
+            group=plan.change.group,
+            over_limit=sorted(plan.over_limit),
+        )
+
+
+class UiSettingsOut(BaseModel):
+    """The server's settings and limits the web front end works by."""
+
+    finished_statuses: list[str] = Field(description="statuses that count as finished")
+    max_claims_per_user: int = Field(description="unfinished tasks a user may hold; 0: no limit")
+    max_page: int = Field(description="the most tasks one list page answers")
+    max_bulk_assign: int = Field(description="the most tasks one assignment changes")
 
 
 class ServiceOut(BaseModel):

@@ -15,6 +15,7 @@ from taskdash.web.deps import SettingsDep, StoreDep, UserDep
 from taskdash.web.schemas import (
     AssignIn,
     AssignOut,
+    AssignPlanOut,
     ClaimNextIn,
     EventOut,
     TaskDetail,
@@ -91,12 +92,10 @@ async def claim_next(
     return TaskOut.of(task)
 
 
-@router.post("/assign")
-async def assign(
+async def _assign_plan(
     body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
-) -> AssignOut:
-    """Set user/checker/group on listed tasks, on every task matching a filter, or on every task
-    (`all: true`) (managers). Beyond a user's claim limit only with `override_limit: true`."""
+) -> tasks.AssignPlan:
+    """The plan of an assign body: its tasks, and who gets them (400 when the body is unclear)."""
     tasks.require_role(user, Role.MANAGER)
     targets = [body.ids is not None, body.filter is not None and not body.all, body.all]
     if sum(targets) != 1:
@@ -115,14 +114,25 @@ async def assign(
         if query == TaskQuery() and not body.all:
             raise BadRequest("the filter names nothing; to assign every task, set all: true")
         ids = await tasks.ids_matching(store=store, query=query)
-    outcome = await tasks.assign(
+    return await tasks.plan_assign(
         store=store,
         settings=settings,
         actor=user,
         task_ids=ids,
         change=change,
         strategy=body.strategy,
-        override_limit=body.override_limit,
+    )
+
+
+@router.post("/assign")
+async def assign(
+    body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
+) -> AssignOut:
+    """Set user/checker/group on listed tasks, on every task matching a filter, or on every task
+    (`all: true`) (managers). Beyond a user's claim limit only with `override_limit: true`."""
+    plan = await _assign_plan(body, user, store, settings)
+    outcome = await tasks.write_assignment(
+        store=store, actor=user, plan=plan, override_limit=body.override_limit
     )
     return AssignOut(
         assigned=len(outcome.assigned),
@@ -130,6 +140,15 @@ async def assign(
             task_id: f"{e.errid} {e.detail or e.errmsg}" for task_id, e in outcome.failed.items()
         },
     )
+
+
+@router.post("/assign/plan")
+async def assign_plan(
+    body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
+) -> AssignPlanOut:
+    """A dry run of POST /assign with the same body: who would get how many tasks, computed as
+    assign computes it, without writing (managers). `override_limit` is ignored."""
+    return AssignPlanOut.of(await _assign_plan(body, user, store, settings))
 
 
 @router.get("/{task_id}")

@@ -6,6 +6,7 @@ import { h, refreshAges, toast, replace } from "./dom.js";
 import { t, getLang, setLang, errorText } from "./i18n.js";
 import { LiveStream } from "./live.js";
 import { hasRole } from "./roles.js";
+import { loadServerSettings } from "./server-settings.js";
 import { LoginPageFactory } from "./page-login.js";
 import { AvailablePage, MinePage, CheckingPage, AllTasksPage } from "./page-tasks.js";
 import { TaskDetailPage } from "./page-detail.js";
@@ -220,10 +221,12 @@ function render({ force = false } = {}) {
   document.title = `${document.getElementById("page-title")?.textContent || ""} · TaskDash`;
 }
 
-function signedIn(me) {
+async function signedIn(me) {
   state.me = me;
   setLang(me.lang);
   startLive();
+  // Unread settings leave badges to their built-in kinds; the assign dialog asks again.
+  await loadServerSettings().catch(() => null);
   const next = parseHash().query.next;
   go(next && next.startsWith("/") ? `#${next}` : `#/${DEFAULT_ROUTE}`);
 }
@@ -377,7 +380,10 @@ async function boot() {
     if (state.me) signedOut({ expired: "1" });
   });
   try {
-    state.me = await api("GET", "/me");
+    [state.me] = await Promise.all([
+      api("GET", "/me"),
+      loadServerSettings().catch(() => null),
+    ]);
     setLang(state.me.lang);
     startLive();
   } catch {

@@ -1,38 +1,37 @@
 // The task lists: available (claim), mine (open, release), to check, all (managers assign).
 
 import { api, queryString } from "./api.js";
-import { h, toast, whileBusy, formatNumber, replace } from "./dom.js";
-import { t, errorText } from "./i18n.js";
+import { h, formatNumber, replace } from "./dom.js";
+import { t } from "./i18n.js";
 import { filterBar, isFiltered, noteTaskValues } from "./filters.js";
-import { TaskList, CELLS, openLink } from "./tasklist.js";
+import { TaskList } from "./tasklist.js";
+import { openLink, pageColumns } from "./task-cells.js";
+import { FILTERS, listOrder, listParams, urlQuery, assignFilter } from "./list-query.js";
+import { claimTask, claimNextTask, releaseTask, claimButton, mineActions } from "./task-actions.js";
 import { openAssignDialog } from "./assign.js";
-import { UNCLAIMED, CLAIMED } from "./roles.js";
 import { debounce } from "./live.js";
 
 const LIVE_DEBOUNCE_MS = 250;
 const LIVE_MAX_WAIT_MS = 1200;
 
-const FILTERS = {
-  available: ["type", "project"],
-  mine: ["status", "type", "project"],
-  checking: ["status", "type", "project"],
-  all: ["status", "user", "checker", "group", "type", "project"],
-};
-
-/** The query parameters of GET /api/v1/tasks for a page's filters. */
-function listParams(kind, query, me) {
-  const params = {};
-  for (const key of FILTERS[kind]) if (query[key]) params[key] = query[key];
-  if (kind === "available") params.unclaimed = "true";
-  if (kind === "mine") params.user = me.name;
-  if (kind === "checking") params.checker = me.name;
-  params.order =
-    query.order === "oldest" || query.order === "newest" ? query.order : defaultOrder(kind);
-  return params;
-}
-
-function defaultOrder(kind) {
-  return kind === "available" ? "oldest" : "newest";
+/** The manager's bar over the list: how many are selected, and the two ways to assign. */
+function selectionBar({ n, filtered, onClear, onAssign }) {
+  const clear = t("clearSelection");
+  return [
+    h("span", { class: "selection-count" }, n ? t("selected", { n: formatNumber(n) }) : ""),
+    n ? h("button", { type: "button", class: "btn btn-quiet", onclick: onClear }, clear) : null,
+    h("span", { class: "spacer" }),
+    h(
+      "button",
+      { type: "button", class: "btn btn-primary", disabled: !n, onclick: () => onAssign("ids") },
+      `${t("assignSelected")}${n ? ` (${formatNumber(n)})` : ""}`,
+    ),
+    h(
+      "button",
+      { type: "button", class: "btn", disabled: !filtered, onclick: () => onAssign("filter") },
+      t("assignFiltered"),
+    ),
+  ];
 }
 
 class TaskListPage {
@@ -88,10 +87,10 @@ class TaskListPage {
   }
 
   makeList() {
-    const order = listParams(this.kind, this.query, this.ctx.me).order;
+    const order = listOrder(this.kind, this.query);
     return new TaskList({
       label: t(`${this.kind}.title`),
-      columns: this.columns(order),
+      columns: pageColumns(this.kind, order, (task) => this.rowActions(task)),
       selectable: this.kind === "all",
       onSort: () => this.apply({ ...this.query, order: order === "newest" ? "oldest" : "newest" }),
       onSelection: () => this.renderSelection(),
@@ -106,165 +105,27 @@ class TaskListPage {
     });
   }
 
-  columns(order) {
-    const col = (key, className = `col-${key}`, extra = {}) => ({
-      key,
-      label: t(`col.${key}`),
-      cell: CELLS[key],
-      className,
-      ...extra,
-    });
-    const created = col("created", "col-created num", { sort: order });
-    if (this.kind === "available") {
-      return [
-        col("taskId"),
-        col("type"),
-        col("project"),
-        col("status"),
-        created,
-        col("group"),
-        {
-          key: "actions",
-          label: t("col.actions"),
-          className: "col-actions",
-          cell: (task) => this.claimButton(task),
-        },
-      ];
-    }
-    if (this.kind === "mine") {
-      return [
-        col("taskId"),
-        col("type"),
-        col("project"),
-        col("status"),
-        col("claimed", "col-claimed num"),
-        created,
-        {
-          key: "actions",
-          label: t("col.actions"),
-          className: "col-actions",
-          cell: (task) => this.mineActions(task),
-        },
-      ];
-    }
-    if (this.kind === "checking") {
-      return [
-        col("taskId"),
-        col("type"),
-        col("project"),
-        col("status"),
-        col("user"),
-        col("updated", "col-updated num"),
-        created,
-        {
-          key: "actions",
-          label: t("col.actions"),
-          className: "col-actions",
-          cell: (task) => openLink(task),
-        },
-      ];
-    }
-    return [
-      col("taskId"),
-      col("type"),
-      col("project"),
-      col("status"),
-      col("user"),
-      col("checker"),
-      col("group"),
-      created,
-    ];
-  }
-
-  claimButton(task) {
-    const claimable = task.ServiceOnline && task.Status === UNCLAIMED && !task.User;
-    return h(
-      "button",
-      {
-        type: "button",
-        class: "btn btn-small",
-        disabled: !claimable,
-        dataset: { key: "claim" },
-        "aria-label": `${t("claim")} ${task.TaskID}`,
-        onclick: (event) => this.claim(task, event.currentTarget),
-      },
-      t("claim"),
-    );
-  }
-
-  mineActions(task) {
-    const release =
-      task.Status === CLAIMED
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "btn btn-small",
-              dataset: { key: "release" },
-              "aria-label": `${t("release")} ${task.TaskID}`,
-              onclick: (event) => this.release(task, event.currentTarget),
-            },
-            t("release"),
-          )
-        : null;
-    const link = openLink(task);
-    return h(
-      "div",
-      { class: "row-actions" },
-      link || h("span", { class: "muted small" }, t("noLink")),
-      release,
-    );
+  rowActions(task) {
+    if (this.kind === "available") return claimButton(task, (button) => this.claim(task, button));
+    if (this.kind === "mine") return mineActions(task, (button) => this.release(task, button));
+    return openLink(task);
   }
 
   async claim(task, button) {
-    await whileBusy(button, async () => {
-      try {
-        const claimed = await api("POST", `/tasks/${encodeURIComponent(task.ID)}/claim`);
-        toast(t("claimed.toast", { id: claimed.TaskID }), {
-          kind: "ok",
-          action: this.openAction(claimed),
-        });
-      } catch (error) {
-        toast(errorText(error), { kind: "error" });
-      }
-    });
+    await claimTask(task, button);
     this.list.refresh();
   }
 
   async claimNext() {
-    const body = {};
-    if (this.kind === "available" && this.query.type) body.type = this.query.type;
-    if (this.kind === "available" && this.query.project) body.project = this.query.project;
-    await whileBusy(this.claimNextButton, async () => {
-      try {
-        const claimed = await api("POST", "/tasks/claim-next", body);
-        toast(t("claimed.toast", { id: claimed.TaskID }), {
-          kind: "ok",
-          action: this.openAction(claimed),
-        });
-      } catch (error) {
-        toast(errorText(error), { kind: "error" });
-      }
-    });
+    const filter = {};
+    if (this.kind === "available" && this.query.type) filter.type = this.query.type;
+    if (this.kind === "available" && this.query.project) filter.project = this.query.project;
+    await claimNextTask(this.claimNextButton, filter);
     this.list.refresh();
   }
 
-  openAction(task) {
-    const link = openLink(task);
-    return link
-      ? { label: t("open"), run: () => window.open(link.href, "_blank", "noopener,noreferrer") }
-      : null;
-  }
-
   async release(task, button) {
-    await whileBusy(button, async () => {
-      try {
-        await api("POST", `/tasks/${encodeURIComponent(task.ID)}/release`);
-        toast(t("released.toast", { id: task.TaskID }), { kind: "ok" });
-      } catch (error) {
-        toast(errorText(error), { kind: "error" });
-      }
-    });
+    await releaseTask(task, button);
     this.list.refresh();
   }
 
@@ -284,42 +145,23 @@ class TaskListPage {
 
   renderSelection() {
     if (this.kind !== "all") return;
-    const n = this.list.selected.size;
-    const filtered = isFiltered(this.query, FILTERS.all);
     this.selectionBar.hidden = false;
     replace(
       this.selectionBar,
-      h("span", { class: "selection-count" }, n ? t("selected", { n: formatNumber(n) }) : ""),
-      n
-        ? h(
-            "button",
-            { type: "button", class: "btn btn-quiet", onclick: () => this.list.clearSelection() },
-            t("clearSelection"),
-          )
-        : null,
-      h("span", { class: "spacer" }),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "btn btn-primary",
-          disabled: n === 0,
-          onclick: () => this.assign("ids"),
-        },
-        `${t("assignSelected")}${n ? ` (${formatNumber(n)})` : ""}`,
-      ),
-      h(
-        "button",
-        { type: "button", class: "btn", disabled: !filtered, onclick: () => this.assign("filter") },
-        t("assignFiltered"),
-      ),
+      selectionBar({
+        n: this.list.selected.size,
+        filtered: isFiltered(this.query, FILTERS.all),
+        onClear: () => this.list.clearSelection(),
+        onAssign: (kind) => this.assign(kind),
+      }),
     );
   }
 
   assign(kind) {
-    const filter = {};
-    for (const key of FILTERS.all) if (this.query[key]) filter[key] = this.query[key];
-    const target = kind === "ids" ? { kind, tasks: this.list.selectedTasks() } : { kind, filter };
+    const target =
+      kind === "ids"
+        ? { kind, tasks: this.list.selectedTasks() }
+        : { kind, filter: assignFilter(this.query) };
     openAssignDialog({
       target,
       onDone: () => {
@@ -331,10 +173,7 @@ class TaskListPage {
 
   /** Navigate to the same page with other filters (the URL is the state). */
   apply(next) {
-    const clean = {};
-    for (const [key, value] of Object.entries(next)) if (value) clean[key] = value;
-    if (clean.order === defaultOrder(this.kind)) delete clean.order;
-    this.ctx.navigate(this.kind, "", clean);
+    this.ctx.navigate(this.kind, "", urlQuery(this.kind, next));
   }
 
   /** Same page, new URL query: rebuild filters and list without a full remount. */
@@ -348,6 +187,8 @@ class TaskListPage {
     this.list.load();
     return true;
   }
+
+  // ---- live updates: a task changed, left this user's lists, or the stream came back
 
   onTask() {
     this.refreshSoon();
@@ -363,8 +204,15 @@ class TaskListPage {
     this.list.refresh();
   }
 
+  // ---- keyboard
+
   focusFilter() {
     this.filters.focus();
+  }
+
+  /** The focused row's button `key` (claim, release), when shown. */
+  rowButton(task, key) {
+    return this.list.rows.get(task.ID)?.tr.querySelector(`[data-key="${key}"]`);
   }
 
   onKey(key) {
@@ -382,13 +230,13 @@ class TaskListPage {
         return true;
       case "c": {
         if (this.kind !== "available" || !task) return false;
-        const button = this.list.rows.get(task.ID)?.tr.querySelector('[data-key="claim"]');
+        const button = this.rowButton(task, "claim");
         if (button && !button.disabled) this.claim(task, button);
         return true;
       }
       case "r": {
         if (this.kind !== "mine" || !task) return false;
-        const button = this.list.rows.get(task.ID)?.tr.querySelector('[data-key="release"]');
+        const button = this.rowButton(task, "release");
         if (button) this.release(task, button);
         return true;
       }

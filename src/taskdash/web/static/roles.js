@@ -1,8 +1,8 @@
 // Roles decide what is shown; the server decides what is allowed.
 
+// The two statuses TaskDash itself gives meaning to; finished ones are the server's setting.
 export const UNCLAIMED = "待领取";
 export const CLAIMED = "已领取";
-export const FINISHED = ["已完成"]; // the server's default finished statuses
 
 const RANK = { annotator: 1, checker: 2, manager: 3, admin: 4 };
 

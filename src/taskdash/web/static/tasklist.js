@@ -1,61 +1,18 @@
-// A keyset-paginated task table: loading/empty/error states, live refresh with highlighted new
-// rows, j/k focus, and (for managers) shift-click multi-select. Cells are built as text only.
+// A keyset-paginated task list: loading/empty/error states, live refresh with highlighted new
+// rows, j/k focus, and (for managers) shift-click multi-select.
 
-import { h, ageElement, safeHttpUrl, formatNumber, replace } from "./dom.js";
-import { t, statusLabel, statusKind, errorText } from "./i18n.js";
+import { h, formatNumber, replace } from "./dom.js";
+import { t, errorText } from "./i18n.js";
+import { maxPage } from "./server-settings.js";
+import { tableHead, taskRow } from "./task-table.js";
+import { RowSelection } from "./row-selection.js";
+import { NewRowsPill } from "./new-rows.js";
+
+// The badges and the editor link live in task-cells.js; page-detail.js imports them from here.
+export { statusBadge, offlineBadge, openLink } from "./task-cells.js";
 
 export const PAGE_SIZE = 50;
-const MAX_REFRESH = 1000; // the API's page limit
 const NEW_ROW_MS = 3000;
-
-/** A status badge: colour by kind, the text always there. */
-export function statusBadge(status) {
-  return h("span", { class: `badge badge-${statusKind(status)}` }, statusLabel(status || "—"));
-}
-
-export function offlineBadge() {
-  return h("span", { class: "badge badge-offline" }, t("serviceOffline"));
-}
-
-/** The task's editor link (new tab, no opener) or null when its URL is not http(s). */
-export function openLink(task, className = "btn btn-small") {
-  const href = safeHttpUrl(task.URL);
-  if (!href) return null;
-  return h(
-    "a",
-    {
-      class: className,
-      href,
-      target: "_blank",
-      rel: "noopener noreferrer",
-      title: t("openTitle"),
-      dataset: { key: "open" },
-    },
-    t("open"),
-  );
-}
-
-/** Column cells shared by the task pages. */
-export const CELLS = {
-  taskId: (task) =>
-    h(
-      "a",
-      { class: "mono task-link", href: `#/task/${encodeURIComponent(task.ID)}`, title: task.ID },
-      task.TaskID || task.ID,
-    ),
-  type: (task) => task.TaskType,
-  project: (task) => [
-    h("span", { class: "project" }, task.ProjectID),
-    h("span", { class: "instance muted" }, task.InstanceID),
-  ],
-  status: (task) => [statusBadge(task.Status), task.ServiceOnline ? null : offlineBadge()],
-  created: (task) => ageElement(task.CreateTime),
-  claimed: (task) => ageElement(task.ClaimedAt),
-  updated: (task) => ageElement(task.UpdatedAt),
-  user: (task) => task.User || null,
-  checker: (task) => task.Checker || null,
-  group: (task) => task.Group || null,
-};
 
 export class TaskList {
   /**
@@ -73,8 +30,7 @@ export class TaskList {
     this.items = [];
     this.rows = new Map(); // ID -> {sig, tr}
     this.nextCursor = null;
-    this.selected = new Set();
-    this.anchor = null;
+    this.selected = new RowSelection();
     this.focusId = null;
     this.generation = 0;
     this.busy = false;
@@ -86,47 +42,17 @@ export class TaskList {
   build(label) {
     this.status = h("div", { class: "list-status", role: "status", "aria-live": "polite" });
     this.tbody = h("tbody");
-    const headCells = this.columns.map((col) => {
-      if (col.sort) {
-        const button = h(
-          "button",
-          {
-            type: "button",
-            class: "sort",
-            title: t(`sort.${col.sort}`),
-            onclick: () => this.onSort?.(),
-          },
-          col.label,
-          h(
-            "span",
-            { class: "sort-arrow", "aria-hidden": "true" },
-            col.sort === "newest" ? "↓" : "↑",
-          ),
-        );
-        return h(
-          "th",
-          {
-            scope: "col",
-            class: col.className,
-            "aria-sort": col.sort === "newest" ? "descending" : "ascending",
-          },
-          button,
-        );
-      }
-      return h("th", { scope: "col", class: col.className }, col.label);
-    });
     if (this.selectable) {
       this.pageBox = h("input", {
         type: "checkbox",
         "aria-label": t("selectPage"),
         onchange: (e) => this.selectPage(e.target.checked),
       });
-      headCells.unshift(h("th", { scope: "col", class: "col-select" }, this.pageBox));
     }
     this.table = h(
       "table",
       { class: "tasks task-list", "aria-label": label },
-      h("thead", {}, h("tr", {}, headCells)),
+      tableHead(this.columns, { onSort: this.onSort, pageBox: this.pageBox }),
       this.tbody,
     );
     this.count = h("span", { class: "list-count" });
@@ -135,19 +61,14 @@ export class TaskList {
       { type: "button", class: "btn", hidden: true, onclick: () => this.loadMore() },
       t("loadMore"),
     );
-    this.newPill = h("button", {
-      type: "button",
-      class: "new-pill",
-      hidden: true,
-      onclick: () => this.scrollToNew(),
-    });
+    this.newPill = new NewRowsPill((id) => this.focusRow(id));
     this.element = h(
       "section",
       { class: "list" },
       this.status,
       h("div", { class: "table-wrap" }, this.table),
       h("div", { class: "list-foot" }, this.count, this.moreButton),
-      this.newPill,
+      this.newPill.element,
     );
     this.tbody.addEventListener("focusin", (event) => {
       const tr = event.target.closest("tr[data-id]");
@@ -208,7 +129,7 @@ export class TaskList {
     const generation = this.generation;
     this.busy = true;
     try {
-      const limit = Math.min(MAX_REFRESH, Math.max(PAGE_SIZE, this.items.length));
+      const limit = Math.min(maxPage(PAGE_SIZE), Math.max(PAGE_SIZE, this.items.length));
       const page = await this.fetchPage({ cursor: null, limit });
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: true, limit });
@@ -245,12 +166,10 @@ export class TaskList {
     const fresh = new Set(
       highlight ? this.items.filter((task) => !before.has(task.ID)).map((task) => task.ID) : [],
     );
-    for (const id of [...this.selected]) {
-      if (!this.items.some((task) => task.ID === id)) this.selected.delete(id);
-    }
+    this.selected.keepOnly(this.items);
     this.renderRows(fresh);
     this.showStatus(this.items.length ? "ok" : "empty");
-    if (fresh.size) this.announceNew(fresh);
+    if (fresh.size) this.newPill.announce(fresh, (id) => this.rows.get(id)?.tr);
   }
 
   showStatus(kind, error = null) {
@@ -312,88 +231,45 @@ export class TaskList {
   }
 
   renderRow(task) {
-    const cells = this.columns.map((col) => {
-      const td = h(
-        "td",
-        { class: col.className, dataset: { label: col.label } },
-        col.cell(task, this),
-      );
-      if (!td.hasChildNodes()) {
-        td.classList.add("is-empty");
-        td.append(h("span", { class: "muted", "aria-label": "—" }, "—"));
-      }
-      return td;
-    });
-    if (this.selectable) {
-      cells.unshift(
-        h(
-          "td",
-          { class: "col-select" },
-          h("input", {
-            type: "checkbox",
-            class: "row-select",
-            "aria-label": t("selectRow", { id: task.TaskID || task.ID }),
-            dataset: { key: "select" },
-          }),
-        ),
-      );
-    }
-    return h("tr", { tabindex: "-1", dataset: { id: task.ID } }, cells);
+    return taskRow(task, this.columns, { selectable: this.selectable, list: this });
   }
 
   onBodyClick(event) {
     const box = event.target.closest("input.row-select");
     if (!box) return;
     const id = box.closest("tr").dataset.id;
-    const index = this.items.findIndex((task) => task.ID === id);
-    const anchorIndex = this.items.findIndex((task) => task.ID === this.anchor);
-    if (event.shiftKey && anchorIndex >= 0) {
-      const [from, to] = [Math.min(index, anchorIndex), Math.max(index, anchorIndex)];
-      for (const task of this.items.slice(from, to + 1)) {
-        if (box.checked) this.selected.add(task.ID);
-        else this.selected.delete(task.ID);
-      }
-    } else if (box.checked) this.selected.add(id);
-    else this.selected.delete(id);
-    this.anchor = id;
-    this.renderRows(new Set());
-    this.onSelection?.();
+    this.selected.click(this.items, id, { checked: box.checked, shift: event.shiftKey });
+    this.selectionChanged();
   }
 
   toggleFocused() {
     const task = this.focusedTask();
     if (!task) return;
-    if (this.selected.has(task.ID)) this.selected.delete(task.ID);
-    else this.selected.add(task.ID);
-    this.anchor = task.ID;
-    this.renderRows(new Set());
-    this.onSelection?.();
+    this.selected.toggle(task.ID);
+    this.selectionChanged();
   }
 
   selectPage(checked) {
-    for (const task of this.items) {
-      if (checked) this.selected.add(task.ID);
-      else this.selected.delete(task.ID);
-    }
-    this.renderRows(new Set());
-    this.onSelection?.();
+    this.selected.setAll(this.items, checked);
+    this.selectionChanged();
   }
 
   clearSelection() {
     this.selected.clear();
+    this.selectionChanged();
+  }
+
+  selectionChanged() {
     this.renderRows(new Set());
     this.onSelection?.();
   }
 
   selectedTasks() {
-    return this.items.filter((task) => this.selected.has(task.ID));
+    return this.selected.selectedOf(this.items);
   }
 
   syncPageBox() {
-    if (!this.pageBox) return;
-    const all = this.items.length > 0 && this.items.every((task) => this.selected.has(task.ID));
-    this.pageBox.checked = all;
-    this.pageBox.indeterminate = !all && this.items.some((task) => this.selected.has(task.ID));
+    if (this.pageBox) Object.assign(this.pageBox, this.selected.pageState(this.items));
   }
 
   focusedTask() {
@@ -415,24 +291,5 @@ export class TaskList {
     this.focusId = id;
     tr.focus({ preventScroll: true });
     tr.scrollIntoView({ block: "nearest" });
-  }
-
-  announceNew(fresh) {
-    const offscreen = [...fresh].filter((id) => {
-      const rect = this.rows.get(id)?.tr.getBoundingClientRect();
-      return rect && (rect.bottom < 0 || rect.top > window.innerHeight);
-    });
-    this.newIds = offscreen;
-    if (!offscreen.length) return;
-    this.newPill.textContent = t("newRows", { n: formatNumber(offscreen.length) });
-    this.newPill.hidden = false;
-    clearTimeout(this.pillTimer);
-    this.pillTimer = setTimeout(() => (this.newPill.hidden = true), 8000);
-  }
-
-  scrollToNew() {
-    this.newPill.hidden = true;
-    const id = (this.newIds || [])[0];
-    if (id) this.focusRow(id);
   }
 }
