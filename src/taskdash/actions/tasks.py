@@ -237,7 +237,11 @@ async def assign(
         try:
             assigned.append(
                 await store.tasks.assign(
-                    task_id=task_id, change=task_change, actor=actor.name, now=now
+                    task_id=task_id,
+                    change=task_change,
+                    actor=actor.name,
+                    now=now,
+                    detail=rules.assign_detail(task_change),
                 )
             )
         except TaskDashError as exc:

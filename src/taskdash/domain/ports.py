@@ -84,8 +84,10 @@ class TaskRepo(Protocol):
         ...
 
     async def assign(
-        self, *, task_id: str, change: AssignChange, actor: str, now: float
-    ) -> Task: ...
+        self, *, task_id: str, change: AssignChange, actor: str, now: float, detail: str = ""
+    ) -> Task:
+        """Apply `change` (rules.assigned) with `detail` as its history line's detail."""
+        ...
 
     async def expire_claims(self, *, claimed_before: float, now: float, limit: int) -> list[Task]:
         """Release claims older than `claimed_before`, each with its own conditional write."""
@@ -95,8 +97,8 @@ class TaskRepo(Protocol):
         self, *, users: Sequence[str], finished: Sequence[str]
     ) -> dict[str, int]: ...
 
-    async def count_by_origin(self) -> dict[str, dict[str, int]]:
-        """Per service origin: total, unclaimed and claimed task counts."""
+    async def count_by_origin_status(self) -> dict[str, dict[str, int]]:
+        """Per service origin: how many tasks are in each status."""
         ...
 
     async def history(self, task_id: str, *, limit: int) -> list[TaskEvent]: ...

@@ -205,7 +205,7 @@ class ServiceOut(BaseModel):
             registered_at=service.registered_ts / 1e9,
             metadata_error=service.metadata_error,
             metadata_synced_at=service.metadata_synced_at or None,
-            tasks=counts or {"total": 0, "unclaimed": 0, "claimed": 0},
+            tasks=counts,
         )
 
 

@@ -6,15 +6,10 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from taskdash.domain import holding
 from taskdash.domain import rules as domain_rules
-from taskdash.domain.errors import (
-    ClaimLimitReached,
-    Forbidden,
-    NothingToClaim,
-    TaskNotClaimable,
-    TaskNotFound,
-)
-from taskdash.domain.models import CLAIMED, UNCLAIMED, Task, TaskEvent, TaskQuery
+from taskdash.domain.errors import NothingToClaim, TaskNotClaimable, TaskNotFound
+from taskdash.domain.models import CLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
 from taskdash.store.sqlite.db import SqliteDb
 from taskdash.store.sqlite.task_rows import (
@@ -89,10 +84,12 @@ def _unfinished_count(conn: sqlite3.Connection, user: str, finished: Sequence[st
 
 
 def _check_limit(conn: sqlite3.Connection, rules_: ClaimRules) -> None:
-    if rules_.max_claims and (
-        _unfinished_count(conn, rules_.user, rules_.finished_statuses) >= rules_.max_claims
-    ):
-        raise ClaimLimitReached(f"{rules_.user} holds {rules_.max_claims} unfinished tasks")
+    if not rules_.max_claims:
+        return  # no limit: nothing to count
+    unfinished = _unfinished_count(conn, rules_.user, rules_.finished_statuses)
+    refusal = holding.claim_limit_error(rules_, unfinished=unfinished)
+    if refusal:
+        raise refusal
 
 
 _PARTIAL_INDEX_COLUMNS = frozenset({"user", "checker"})
@@ -218,19 +215,17 @@ class SqliteTaskRepo:
             task = _get(conn, task_id)
             if task is None:
                 raise TaskNotFound(task_id)
-            if holder is not None:
-                if task.user != holder:
-                    raise Forbidden("only the holder or a manager can release a task")
-                if task.status != CLAIMED:
-                    raise TaskNotClaimable(f"task status is {task.status}, not {CLAIMED}")
-            elif not task.user:
-                raise TaskNotClaimable("task has no user")
+            refusal = holding.release_error(task, holder=holder)
+            if refusal:
+                raise refusal
             released = domain_rules.released(task, now=now)
             return _change(conn, task, released, actor=actor, action=action, now=now)
 
         return await self._db.write(release)
 
-    async def assign(self, *, task_id: str, change: AssignChange, actor: str, now: float) -> Task:
+    async def assign(
+        self, *, task_id: str, change: AssignChange, actor: str, now: float, detail: str = ""
+    ) -> Task:
         def assign(conn: sqlite3.Connection) -> Task:
             task = _get(conn, task_id)
             if task is None:
@@ -238,7 +233,6 @@ class SqliteTaskRepo:
             after = domain_rules.assigned(task, change, now=now)
             if after is None:
                 return task
-            detail = domain_rules.assign_detail(change)
             return _change(conn, task, after, actor=actor, action="assign", now=now, detail=detail)
 
         return await self._db.write(assign)
@@ -272,18 +266,13 @@ class SqliteTaskRepo:
 
         return await self._db.read(count)
 
-    async def count_by_origin(self) -> dict[str, dict[str, int]]:
+    async def count_by_origin_status(self) -> dict[str, dict[str, int]]:
         def count(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
             out: dict[str, dict[str, int]] = {}
             for origin, status, n in conn.execute(
                 "SELECT origin, status, count(*) FROM tasks GROUP BY origin, status"
             ):
-                counts = out.setdefault(origin, {"total": 0, "unclaimed": 0, "claimed": 0})
-                counts["total"] += n
-                if status == UNCLAIMED:
-                    counts["unclaimed"] += n
-                elif status == CLAIMED:
-                    counts["claimed"] += n
+                out.setdefault(origin, {})[status] = n
             return out
 
         return await self._db.read(count)
