@@ -101,16 +101,7 @@ class EventOut(BaseModel):
 
     @classmethod
     def of(cls, event: TaskEvent) -> EventOut:
-        return cls(
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            from_user=event.from_user,
-            to_user=event.to_user,
-            detail=event.detail,
-        )
+        return cls(**{name: getattr(event, name) for name in cls.model_fields})
 
 
 class TaskDetail(BaseModel):
