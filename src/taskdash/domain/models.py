@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from taskdash.domain.task_record import COMPAT_TASK_FIELDS, TASK_FIELDS, task_json
-from taskdash.domain.task_record import COMPAT_TASK_KEYS as COMPAT_TASK_KEYS
 
 UNCLAIMED = "待领取"
 CLAIMED = "已领取"
