@@ -25,26 +25,26 @@ _FROM_BSON: dict[FieldKind, Callable[[Any], Any]] = {
 }
 # A document written before fields were tracked one by one had them all as of fields_ts.
 _AS_OF_FIELDS_TS = tuple(ts_name for _, ts_name in OPTIONAL_FIELDS)
+_ENCODED = tuple((f.attr, f.stored, _TO_BSON.get(f.kind)) for f in TASK_FIELDS)
+_DECODED = tuple((f.attr, f.stored, _FROM_BSON.get(f.kind)) for f in TASK_FIELDS)
 
 
 def task_to_document(task: Task) -> Document:
     """The stored document; `time` is an int64 as in the seed's TaskManagement."""
     doc: Document = {}
-    for field in TASK_FIELDS:
-        value = getattr(task, field.attr)
-        to_bson = _TO_BSON.get(field.kind)
-        doc[field.stored] = value if to_bson is None else to_bson(value)
+    for attr, stored, to_bson in _ENCODED:
+        value = getattr(task, attr)
+        doc[stored] = value if to_bson is None else to_bson(value)
     return doc
 
 
 def document_to_task(doc: Document) -> Task:
     """The task a document holds; a key it lacks takes the Task's default."""
     values: dict[str, Any] = {}
-    for field in TASK_FIELDS:
-        if field.stored in doc:
-            from_bson = _FROM_BSON.get(field.kind)
-            value = doc[field.stored]
-            values[field.attr] = value if from_bson is None else from_bson(value)
+    for attr, stored, from_bson in _DECODED:
+        if stored in doc:
+            value = doc[stored]
+            values[attr] = value if from_bson is None else from_bson(value)
     for ts_name in _AS_OF_FIELDS_TS:
         values.setdefault(ts_name, values.get("fields_ts", 0))
     return Task(**values)
