@@ -521,3 +521,18 @@ def test_every_task_is_planned_once(strategy: rules.AssignStrategy) -> None:
     plan = rules.plan_assignment(ids, members=["a", "b", "c"], strategy=strategy, load={})
     assert sorted(plan) == sorted(ids)
     assert sorted(list(plan.values()).count(m) for m in "abc") == [3, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        (AssignChange(user="ann"), "user=ann"),
+        (AssignChange(user="", checker="chk", group="g"), "user=, checker=chk, group=g"),
+        (AssignChange(user="ann", over_limit=True), "user=ann, over the claim limit"),
+        (AssignChange(), ""),
+    ],
+)
+def test_an_assignment_s_history_detail_names_what_it_set(
+    change: AssignChange, detail: str
+) -> None:
+    assert rules.assign_detail(change) == detail

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taskdash.domain.errors import ERRORS_BY_ID, InternalError
-from taskdash.domain.models import COMPAT_TASK_KEYS
+from taskdash.domain.task_record import COMPAT_TASK_KEYS
 from taskdash.web.routes.compat import OPERATIONS
 from tests.security.fuzzing import ROLES, seed
 from tests.support import LiveServer

@@ -324,10 +324,15 @@ async def write_assignment(
     assigned: list[Task] = []
     failed: dict[str, TaskDashError] = {}
     for task_id in plan.task_ids:
+        change = plan.change_for(task_id)
         try:
             assigned.append(
                 await store.tasks.assign(
-                    task_id=task_id, change=plan.change_for(task_id), actor=actor.name, now=now
+                    task_id=task_id,
+                    change=change,
+                    actor=actor.name,
+                    now=now,
+                    detail=rules.assign_detail(change),
                 )
             )
         except TaskDashError as exc:

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from taskdash.domain.task_record import COMPAT_TASK_FIELDS, TASK_FIELDS, task_json
+
 UNCLAIMED = "待领取"
 CLAIMED = "已领取"
 DEFAULT_FINISHED_STATUSES: tuple[str, ...] = ("已完成",)
-
-COMPAT_TASK_KEYS: tuple[str, ...] = (
-    "ID",
-    "ProjectID",
-    "InstanceID",
-    "TaskID",
-    "TaskType",
-    "URL",
-    "Status",
-    "CreateTime",
-    "User",
-    "Checker",
-    "Group",
-    "Reserved",
-)
 
 
 class Role(enum.IntEnum):
@@ -89,7 +77,11 @@ def normalise_service_url(url: str) -> str:
 
 @dataclass(slots=True)
 class Task:
-    """A task as TaskDash stores it (the seed's TaskManagement plus bookkeeping)."""
+    """A task as TaskDash stores it (the seed's TaskManagement plus bookkeeping).
+
+    Each field is also named in task_record.TASK_FIELDS, from which rows, documents and JSON
+    are derived.
+    """
 
     id: str
     project_id: str
@@ -119,20 +111,7 @@ class Task:
 
     def to_compat(self) -> dict[str, str | int]:
         """The seed's 12-key JSON shape."""
-        return {
-            "ID": self.id,
-            "ProjectID": self.project_id,
-            "InstanceID": self.instance_id,
-            "TaskID": self.task_id,
-            "TaskType": self.type,
-            "URL": self.url,
-            "Status": self.status,
-            "CreateTime": self.time,
-            "User": self.user,
-            "Checker": self.checker,
-            "Group": self.group,
-            "Reserved": self.reserved,
-        }
+        return task_json(self, COMPAT_TASK_FIELDS)
 
 
 @dataclass(slots=True)
@@ -195,6 +174,13 @@ class TaskEvent:
     seq: int = 0
 
 
+# A history line's fields as each backend stores them (under the same names) besides `seq`,
+# which the backend assigns as it stores the line.
+TASK_EVENT_FIELDS: tuple[str, ...] = tuple(
+    field.name for field in dataclasses.fields(TaskEvent) if field.name != "seq"
+)
+
+
 MAX_DEAD_LETTER_BODY_BYTES = 64 * 1024
 MAX_DEAD_LETTER_REASON_CHARS = 1024
 
@@ -242,6 +228,8 @@ def clip_reason(reason: str) -> str:
 class TaskQuery:
     """Filters and page of a task list; every combination is served by an index."""
 
+    # A filter named like a Task field (status, user, checker, group, type, project_id)
+    # matches that field exactly: see equalities().
     status: str | None = None
     user: str | None = None
     checker: str | None = None
@@ -255,3 +243,18 @@ class TaskQuery:
     limit: int = 50
     after: tuple[int, str] | None = None
     offset: int = 0
+
+    def equalities(self) -> list[tuple[str, str]]:
+        """(stored name, value) of each filter set that matches a task field exactly."""
+        return [
+            (field.stored, value)
+            for field in _QUERY_EQUALITY_FIELDS
+            if (value := getattr(self, field.attr)) is not None
+        ]
+
+
+_QUERY_EQUALITY_FIELDS = tuple(
+    field
+    for field in TASK_FIELDS
+    if field.attr in {query_field.name for query_field in dataclasses.fields(TaskQuery)}
+)

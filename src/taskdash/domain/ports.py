@@ -84,8 +84,8 @@ class TaskReads(Protocol):
 
     async def find(self, query: TaskQuery) -> list[Task]: ...
 
-    async def count_by_origin(self) -> dict[str, dict[str, int]]:
-        """Per service origin: total, unclaimed and claimed task counts."""
+    async def count_by_origin_status(self) -> dict[str, dict[str, int]]:
+        """Per service origin: how many tasks are in each status."""
         ...
 
 
@@ -115,8 +115,10 @@ class TaskClaims(Protocol):
         ...
 
     async def assign(
-        self, *, task_id: str, change: AssignChange, actor: str, now: float
-    ) -> Task: ...
+        self, *, task_id: str, change: AssignChange, actor: str, now: float, detail: str = ""
+    ) -> Task:
+        """Apply `change` (rules.assigned) with `detail` as its history line's detail."""
+        ...
 
     async def expire_claims(self, *, claimed_before: float, now: float, limit: int) -> list[Task]:
         """Release claims older than `claimed_before`, each with its own conditional write."""

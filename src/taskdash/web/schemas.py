@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from taskdash.actions.tasks import AssignPlan
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Service, Task, TaskEvent, User
+from taskdash.domain.task_record import API_TASK_FIELDS, FieldKind, task_json
 
 
 class ErrorOut(BaseModel):
@@ -54,39 +55,34 @@ def json_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-class TaskOut(BaseModel):
+_API_TYPES: dict[FieldKind, Any] = {
+    FieldKind.TEXT: str,
+    FieldKind.INT64: int,
+    FieldKind.INT: int,
+    FieldKind.FLOAT: float,
+    FieldKind.OPTIONAL_FLOAT: float | None,
+}
+
+if TYPE_CHECKING:
+    _TaskRecordOut = BaseModel
+else:  # the record's API fields, each required, in the record's order
+    _TaskRecordOut = create_model(
+        "_TaskRecordOut",
+        **{field.json: (_API_TYPES[field.kind], ...) for field in API_TASK_FIELDS},
+    )
+
+
+class TaskOut(_TaskRecordOut):
     """The seed's 12 keys plus what the web pages show."""
 
     model_config = ConfigDict(populate_by_name=True)
 
-    ID: str
-    ProjectID: str
-    InstanceID: str
-    TaskID: str
-    TaskType: str
-    URL: str
-    Status: str
-    CreateTime: int
-    User: str
-    Checker: str
-    Group: str
-    Reserved: str
-    EditInfo: str
-    ClaimedAt: float | None
-    UpdatedAt: float
     ServiceOnline: bool
 
     @classmethod
     def of(cls, task: Task, *, offline: tuple[str, ...] = ()) -> TaskOut:
-        return cls.model_validate(
-            {
-                **task.to_compat(),
-                "EditInfo": task.edit_info,
-                "ClaimedAt": task.claimed_at,
-                "UpdatedAt": task.updated_at,
-                "ServiceOnline": not (task.origin and task.origin in offline),
-            }
-        )
+        online = not (task.origin and task.origin in offline)
+        return cls.model_validate({**task_json(task), "ServiceOnline": online})
 
 
 class TaskPage(BaseModel):
@@ -106,16 +102,7 @@ class EventOut(BaseModel):
 
     @classmethod
     def of(cls, event: TaskEvent) -> EventOut:
-        return cls(
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            from_user=event.from_user,
-            to_user=event.to_user,
-            detail=event.detail,
-        )
+        return cls(**{name: getattr(event, name) for name in cls.model_fields})
 
 
 class TaskDetail(BaseModel):
@@ -266,7 +253,7 @@ class ServiceOut(BaseModel):
             registered_at=service.registered_ts / 1e9,
             metadata_error=service.metadata_error,
             metadata_synced_at=service.metadata_synced_at or None,
-            tasks=counts or {"total": 0, "unclaimed": 0, "claimed": 0},
+            tasks=counts,
         )
 
 

@@ -22,7 +22,8 @@ from contextlib import asynccontextmanager
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from taskdash.domain.errors import ClaimLimitReached, TooManyRequests
+from taskdash.domain import holding
+from taskdash.domain.errors import TooManyRequests
 from taskdash.domain.ports import ClaimRules
 from taskdash.store.mongo.client import Database, Document
 
@@ -51,16 +52,19 @@ class ClaimLimit:
 
     async def check(self, rules: ClaimRules) -> None:
         """Refuse a claim by a user who already holds the limit."""
-        if rules.max_claims and await self.unfinished(rules.user, rules.finished_statuses) >= (
-            rules.max_claims
-        ):
-            raise ClaimLimitReached(f"{rules.user} holds {rules.max_claims} unfinished tasks")
+        if not rules.max_claims:
+            return  # no limit: nothing to count
+        unfinished = await self.unfinished(rules.user, rules.finished_statuses)
+        refusal = holding.claim_limit_error(rules, unfinished=unfinished)
+        if refusal:
+            raise refusal
 
     async def exceeded(self, rules: ClaimRules) -> bool:
         """Whether the user holds more than the limit (after a claim)."""
-        return bool(rules.max_claims) and (
-            await self.unfinished(rules.user, rules.finished_statuses) > rules.max_claims
-        )
+        if not rules.max_claims:
+            return False
+        unfinished = await self.unfinished(rules.user, rules.finished_statuses)
+        return holding.over_claim_limit(rules, unfinished=unfinished)
 
     @asynccontextmanager
     async def lined_up(self, rules: ClaimRules) -> AsyncIterator[None]:

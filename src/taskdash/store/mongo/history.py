@@ -29,7 +29,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from taskdash.domain.errors import StoreWriteError
-from taskdash.domain.models import TaskEvent
+from taskdash.domain.models import TASK_EVENT_FIELDS, TaskEvent
 from taskdash.store.mongo.client import Database, Document
 
 logger = logging.getLogger(__name__)
@@ -47,48 +47,15 @@ SWEPT = "task_events_swept"
 VOIDS_KEPT_S = 3600.0
 PENDING = "pending_history"
 PENDING_SINCE = "pending_since"
-EVENT_FIELDS = (
-    "task_id",
-    "at",
-    "actor",
-    "action",
-    "from_status",
-    "to_status",
-    "from_user",
-    "to_user",
-    "detail",
-)
 
 
 def event_to_document(event: TaskEvent, *, written_at: float) -> Document:
-    return {
-        "_id": event.seq,
-        "task_id": event.task_id,
-        "at": event.at,
-        "actor": event.actor,
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "from_user": event.from_user,
-        "to_user": event.to_user,
-        "detail": event.detail,
-        "written_at": written_at,
-    }
+    return {"_id": event.seq, **event_fields(event), "written_at": written_at}
 
 
 def document_to_event(doc: Document) -> TaskEvent:
-    return TaskEvent(
-        task_id=doc["task_id"],
-        at=doc["at"],
-        actor=doc["actor"],
-        action=doc["action"],
-        from_status=doc.get("from_status", ""),
-        to_status=doc.get("to_status", ""),
-        from_user=doc.get("from_user", ""),
-        to_user=doc.get("to_user", ""),
-        detail=doc.get("detail", ""),
-        seq=int(doc["_id"]),
-    )
+    fields = {name: doc[name] for name in TASK_EVENT_FIELDS if name in doc}
+    return TaskEvent(**fields, seq=int(doc["_id"]))
 
 
 def pending_lines(events: Sequence[TaskEvent], *, rev: int, now: float) -> list[Document]:
@@ -100,7 +67,7 @@ def pending_lines(events: Sequence[TaskEvent], *, rev: int, now: float) -> list[
 
 
 def event_fields(event: TaskEvent) -> Document:
-    return {name: getattr(event, name) for name in EVENT_FIELDS}
+    return {name: getattr(event, name) for name in TASK_EVENT_FIELDS}
 
 
 def with_pending(fields: Document, lines: Sequence[Document], *, now: float) -> Document:

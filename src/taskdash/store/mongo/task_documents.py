@@ -2,73 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bson.int64 import Int64
 
 from taskdash.domain.models import StatusSource, Task, TaskQuery
+from taskdash.domain.rules import OPTIONAL_FIELDS
+from taskdash.domain.task_record import TASK_FIELDS, FieldKind
 from taskdash.store.mongo.client import Document
+
+# How a kind of field differs in a document from the Task (kinds not named are the same).
+_TO_BSON: dict[FieldKind, Callable[[Any], Any]] = {
+    FieldKind.INT64: Int64,
+    FieldKind.STATUS_SOURCE: int,
+}
+_FROM_BSON: dict[FieldKind, Callable[[Any], Any]] = {
+    FieldKind.INT64: int,
+    FieldKind.INT: int,
+    FieldKind.FLOAT: float,
+    FieldKind.STATUS_SOURCE: StatusSource,
+}
+# A document written before fields were tracked one by one had them all as of fields_ts.
+_AS_OF_FIELDS_TS = tuple(ts_name for _, ts_name in OPTIONAL_FIELDS)
+_ENCODED = tuple((f.attr, f.stored, _TO_BSON.get(f.kind)) for f in TASK_FIELDS)
+_DECODED = tuple((f.attr, f.stored, _FROM_BSON.get(f.kind)) for f in TASK_FIELDS)
 
 
 def task_to_document(task: Task) -> Document:
     """The stored document; `time` is an int64 as in the seed's TaskManagement."""
-    return {
-        "_id": task.id,
-        "project_id": task.project_id,
-        "instance_id": task.instance_id,
-        "task_id": task.task_id,
-        "type": task.type,
-        "url": task.url,
-        "status": task.status,
-        "time": Int64(task.time),
-        "user": task.user,
-        "checker": task.checker,
-        "group": task.group,
-        "reserved": task.reserved,
-        "edit_info": task.edit_info,
-        "claimed_at": task.claimed_at,
-        "updated_at": task.updated_at,
-        "status_ts": Int64(task.status_ts),
-        "status_src": int(task.status_src),
-        "fields_ts": Int64(task.fields_ts),
-        "rev": task.rev,
-        "origin": task.origin,
-        "url_ts": Int64(task.url_ts),
-        "edit_info_ts": Int64(task.edit_info_ts),
-        "time_ts": Int64(task.time_ts),
-        "reserved_ts": Int64(task.reserved_ts),
-    }
+    doc: Document = {}
+    for attr, stored, to_bson in _ENCODED:
+        value = getattr(task, attr)
+        doc[stored] = value if to_bson is None else to_bson(value)
+    return doc
 
 
 def document_to_task(doc: Document) -> Task:
-    # A document written before fields were tracked one by one had them all as of fields_ts.
-    fields_ts = int(doc.get("fields_ts", 0))
-    return Task(
-        id=doc["_id"],
-        project_id=doc["project_id"],
-        instance_id=doc["instance_id"],
-        task_id=doc["task_id"],
-        type=doc["type"],
-        url=doc.get("url", ""),
-        status=doc["status"],
-        time=int(doc.get("time", 0)),
-        user=doc.get("user", ""),
-        checker=doc.get("checker", ""),
-        group=doc.get("group", ""),
-        reserved=doc.get("reserved", ""),
-        edit_info=doc.get("edit_info", ""),
-        origin=doc.get("origin", ""),
-        claimed_at=doc.get("claimed_at"),
-        updated_at=float(doc.get("updated_at", 0.0)),
-        status_ts=int(doc.get("status_ts", 0)),
-        status_src=StatusSource(doc.get("status_src", StatusSource.REGISTER)),
-        fields_ts=fields_ts,
-        rev=int(doc.get("rev", 0)),
-        url_ts=int(doc.get("url_ts", fields_ts)),
-        edit_info_ts=int(doc.get("edit_info_ts", fields_ts)),
-        time_ts=int(doc.get("time_ts", fields_ts)),
-        reserved_ts=int(doc.get("reserved_ts", fields_ts)),
-    )
+    """The task a document holds; a key it lacks takes the Task's default."""
+    values: dict[str, Any] = {}
+    for attr, stored, from_bson in _DECODED:
+        if stored in doc:
+            value = doc[stored]
+            values[attr] = value if from_bson is None else from_bson(value)
+    for ts_name in _AS_OF_FIELDS_TS:
+        values.setdefault(ts_name, values.get("fields_ts", 0))
+    return Task(**values)
 
 
 def changed_fields(before: Task, after: Task) -> Document:
@@ -79,17 +58,7 @@ def changed_fields(before: Task, after: Task) -> Document:
 
 def list_filter(query: TaskQuery) -> Document:
     """The filter of one page of `query` (equalities, then the keyset bound on (time, _id))."""
-    found: Document = {}
-    for field, value in (
-        ("status", query.status),
-        ("user", query.user),
-        ("checker", query.checker),
-        ("group", query.group),
-        ("type", query.type),
-        ("project_id", query.project_id),
-    ):
-        if value is not None:
-            found[field] = value
+    found: Document = dict(query.equalities())
     extra: list[Document] = []
     if query.groups is not None:
         in_groups = {"$in": list(query.groups)}

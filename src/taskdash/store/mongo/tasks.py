@@ -12,14 +12,9 @@ from collections.abc import Callable, Sequence
 
 from pymongo import ReturnDocument
 
+from taskdash.domain import holding
 from taskdash.domain import rules as domain_rules
-from taskdash.domain.errors import (
-    ClaimLimitReached,
-    Forbidden,
-    NothingToClaim,
-    TaskNotClaimable,
-    TaskNotFound,
-)
+from taskdash.domain.errors import NothingToClaim, TaskNotClaimable, TaskNotFound
 from taskdash.domain.models import CLAIMED, UNCLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
 from taskdash.store.mongo.claim_limit import ClaimLimit
@@ -170,9 +165,9 @@ class MongoTaskRepo:
             actor="system",
             action="release",
             now=now,
-            detail="over the claim limit (a concurrent claim)",
+            detail=holding.OVER_LIMIT_GIVEN_BACK,
         )
-        raise ClaimLimitReached(f"{rules.user} holds {rules.max_claims} unfinished tasks")
+        raise holding.claim_limit_reached(rules)
 
     async def claim(self, *, task_id: str, rules: ClaimRules, now: float) -> Task:
         def decide(task: Task) -> Task:
@@ -234,20 +229,17 @@ class MongoTaskRepo:
         self, *, task_id: str, holder: str | None, actor: str, action: str, now: float
     ) -> Task:
         def decide(task: Task) -> Task:
-            if holder is not None:
-                if task.user != holder:
-                    raise Forbidden("only the holder or a manager can release a task")
-                if task.status != CLAIMED:
-                    raise TaskNotClaimable(f"task status is {task.status}, not {CLAIMED}")
-            elif not task.user:
-                raise TaskNotClaimable("task has no user")
+            refusal = holding.release_error(task, holder=holder)
+            if refusal:
+                raise refusal
             return domain_rules.released(task, now=now)
 
         with writing():
             return await self._change(task_id, decide, actor=actor, action=action, now=now)
 
-    async def assign(self, *, task_id: str, change: AssignChange, actor: str, now: float) -> Task:
-        detail = domain_rules.assign_detail(change)
+    async def assign(
+        self, *, task_id: str, change: AssignChange, actor: str, now: float, detail: str = ""
+    ) -> Task:
         with writing():
             return await self._change(
                 task_id,
@@ -291,7 +283,7 @@ class MongoTaskRepo:
         with reading():
             return {user: await self._limit.unfinished(user, finished) for user in users}
 
-    async def count_by_origin(self) -> dict[str, dict[str, int]]:
+    async def count_by_origin_status(self) -> dict[str, dict[str, int]]:
         # Only $group with $sum: what FerretDB v1 can aggregate.
         pipeline: list[Document] = [
             {"$group": {"_id": {"origin": "$origin", "status": "$status"}, "n": {"$sum": 1}}}
@@ -300,15 +292,8 @@ class MongoTaskRepo:
         with reading():
             groups = await (await self._tasks.aggregate(pipeline)).to_list()
         for group in groups:
-            key, n = group["_id"], int(group["n"])
-            counts = out.setdefault(
-                key.get("origin", ""), {"total": 0, "unclaimed": 0, "claimed": 0}
-            )
-            counts["total"] += n
-            if key.get("status") == UNCLAIMED:
-                counts["unclaimed"] += n
-            elif key.get("status") == CLAIMED:
-                counts["claimed"] += n
+            key = group["_id"]
+            out.setdefault(key.get("origin", ""), {})[key.get("status", "")] = int(group["n"])
         return out
 
     async def history(self, *, task_id: str, limit: int) -> list[TaskEvent]:

@@ -12,8 +12,15 @@ from taskdash.domain.models import DeadLetter, Role, Service, Session, Task, Tas
 from taskdash.domain.ports import CursorRecord, HeartbeatRecord, MetadataRecord
 from taskdash.domain.user_names import user_name_key
 from taskdash.store.sqlite.db import SqliteDb
-from taskdash.store.sqlite.tasks import COLUMNS as TASK_COLUMNS
-from taskdash.store.sqlite.tasks import row_to_task, task_to_row
+from taskdash.store.sqlite.task_rows import COLUMNS as TASK_COLUMNS
+from taskdash.store.sqlite.task_rows import (
+    EVENT_COLUMNS,
+    event_to_row,
+    quoted,
+    row_to_event,
+    row_to_task,
+    task_to_row,
+)
 
 R = TypeVar("R")
 Row = tuple[Any, ...]
@@ -151,28 +158,6 @@ def _row_to_user(row: Row) -> User:
     return User(name, Role(role), password_hash, group, bool(disabled), lang, created_at)
 
 
-def _event_to_row(e: TaskEvent) -> Row:
-    return (
-        e.seq,
-        e.task_id,
-        e.at,
-        e.actor,
-        e.action,
-        e.from_status,
-        e.to_status,
-        e.from_user,
-        e.to_user,
-        e.detail,
-    )
-
-
-def _row_to_event(row: Row) -> TaskEvent:
-    seq, task_id, at, actor, action, from_status, to_status, from_user, to_user, detail = row
-    return TaskEvent(
-        task_id, at, actor, action, from_status, to_status, from_user, to_user, detail, seq
-    )
-
-
 def _letter_to_row(d: DeadLetter) -> Row:
     return (d.key, d.topic, d.body, d.reason, d.attempts, d.at, d.size, d.sha256)
 
@@ -187,7 +172,7 @@ def _key(*names: str) -> Callable[[Any], Row]:
 
 
 TASKS: Layout[Task] = Layout(
-    "tasks", TASK_COLUMNS, ("_id",), "_id", task_to_row, row_to_task, _key("id")
+    "tasks", TASK_COLUMNS, ("_id",), quoted("_id"), task_to_row, row_to_task, _key("id")
 )
 SERVICES: Layout[Service] = Layout(
     "services", SERVICE_COLUMNS, ("_id",), "_id", _service_to_row, _row_to_service, _key("url")
@@ -253,24 +238,7 @@ SESSIONS: Layout[Session] = Layout(
     _key("token_hash"),
 )
 TASK_EVENTS: Layout[TaskEvent] = Layout(
-    "task_events",
-    (
-        "seq",
-        "task_id",
-        "at",
-        "actor",
-        "action",
-        "from_status",
-        "to_status",
-        "from_user",
-        "to_user",
-        "detail",
-    ),
-    ("seq",),
-    "seq",
-    _event_to_row,
-    _row_to_event,
-    _key("seq"),
+    "task_events", EVENT_COLUMNS, ("seq",), quoted("seq"), event_to_row, row_to_event, _key("seq")
 )
 # Inserted in (at, key) order, so the row ids (the admin list's order) follow time here too.
 DEAD_LETTERS: Layout[DeadLetter] = Layout(

@@ -2,99 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from taskdash.domain import holding
 from taskdash.domain import rules as domain_rules
-from taskdash.domain.errors import (
-    ClaimLimitReached,
-    Forbidden,
-    NothingToClaim,
-    TaskNotClaimable,
-    TaskNotFound,
-)
-from taskdash.domain.models import (
-    CLAIMED,
-    UNCLAIMED,
-    StatusSource,
-    Task,
-    TaskEvent,
-    TaskQuery,
-)
+from taskdash.domain.errors import NothingToClaim, TaskNotClaimable, TaskNotFound
+from taskdash.domain.models import CLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
 from taskdash.store.sqlite.db import SqliteDb
-
-COLUMNS = (
-    "_id",
-    "project_id",
-    "instance_id",
-    "task_id",
-    "type",
-    "url",
-    "status",
-    "time",
-    "user",
-    "checker",
-    '"group"',
-    "reserved",
-    "edit_info",
-    "origin",
-    "claimed_at",
-    "updated_at",
-    "status_ts",
-    "status_src",
-    "fields_ts",
-    "rev",
-    "url_ts",
-    "edit_info_ts",
-    "time_ts",
-    "reserved_ts",
+from taskdash.store.sqlite.task_rows import (
+    COLUMNS,
+    SELECT_EVENTS,
+    quoted,
+    record_events,
+    row_to_event,
+    row_to_task,
+    task_to_row,
 )
+
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks"
 _UPSERT = (
     f"INSERT INTO tasks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT(_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
 )
-
-
-_TASK_FIELDS = tuple(field.name for field in dataclasses.fields(Task))
-
-
-def row_to_task(row: sqlite3.Row | tuple[Any, ...]) -> Task:
-    task = Task(**dict(zip(_TASK_FIELDS, tuple(row), strict=True)))
-    task.status_src = StatusSource(task.status_src)
-    return task
-
-
-def task_to_row(task: Task) -> tuple[Any, ...]:
-    return (
-        task.id,
-        task.project_id,
-        task.instance_id,
-        task.task_id,
-        task.type,
-        task.url,
-        task.status,
-        task.time,
-        task.user,
-        task.checker,
-        task.group,
-        task.reserved,
-        task.edit_info,
-        task.origin,
-        task.claimed_at,
-        task.updated_at,
-        task.status_ts,
-        int(task.status_src),
-        task.fields_ts,
-        task.rev,
-        task.url_ts,
-        task.edit_info_ts,
-        task.time_ts,
-        task.reserved_ts,
-    )
 
 
 def _get(conn: sqlite3.Connection, task_id: str) -> Task | None:
@@ -110,27 +42,6 @@ def _get_many(conn: sqlite3.Connection, task_ids: set[str]) -> dict[str, Task]:
         rows = conn.execute(f"{_SELECT} WHERE _id IN ({', '.join('?' * len(chunk))})", chunk)
         found.update((task.id, task) for task in map(row_to_task, rows))
     return found
-
-
-def record_events(conn: sqlite3.Connection, events: Sequence[TaskEvent]) -> None:
-    conn.executemany(
-        "INSERT INTO task_events (task_id, at, actor, action, from_status, to_status,"
-        " from_user, to_user, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                e.task_id,
-                e.at,
-                e.actor,
-                e.action,
-                e.from_status,
-                e.to_status,
-                e.from_user,
-                e.to_user,
-                e.detail,
-            )
-            for e in events
-        ],
-    )
 
 
 def _change(
@@ -173,10 +84,12 @@ def _unfinished_count(conn: sqlite3.Connection, user: str, finished: Sequence[st
 
 
 def _check_limit(conn: sqlite3.Connection, rules_: ClaimRules) -> None:
-    if rules_.max_claims and (
-        _unfinished_count(conn, rules_.user, rules_.finished_statuses) >= rules_.max_claims
-    ):
-        raise ClaimLimitReached(f"{rules_.user} holds {rules_.max_claims} unfinished tasks")
+    if not rules_.max_claims:
+        return  # no limit: nothing to count
+    unfinished = _unfinished_count(conn, rules_.user, rules_.finished_statuses)
+    refusal = holding.claim_limit_error(rules_, unfinished=unfinished)
+    if refusal:
+        raise refusal
 
 
 _PARTIAL_INDEX_COLUMNS = frozenset({"user", "checker"})
@@ -186,19 +99,11 @@ def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     """SQL for one page of `query`; each filter set is served by one of the task indexes."""
     where: list[str] = []
     params: list[Any] = []
-    for column, value in (
-        ("status", query.status),
-        ("user", query.user),
-        ("checker", query.checker),
-        ('"group"', query.group),
-        ("type", query.type),
-        ("project_id", query.project_id),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-            if value and column in _PARTIAL_INDEX_COLUMNS:
-                where.append(f"{column} != ''")  # lets SQLite use the partial index
+    for name, value in query.equalities():
+        where.append(f"{quoted(name)} = ?")
+        params.append(value)
+        if value and name in _PARTIAL_INDEX_COLUMNS:
+            where.append(f"{quoted(name)} != ''")  # lets SQLite use the partial index
     if query.groups is not None:
         where.append(f'"group" IN ({", ".join("?" * len(query.groups))})')
         params.extend(query.groups)
@@ -310,19 +215,17 @@ class SqliteTaskRepo:
             task = _get(conn, task_id)
             if task is None:
                 raise TaskNotFound(task_id)
-            if holder is not None:
-                if task.user != holder:
-                    raise Forbidden("only the holder or a manager can release a task")
-                if task.status != CLAIMED:
-                    raise TaskNotClaimable(f"task status is {task.status}, not {CLAIMED}")
-            elif not task.user:
-                raise TaskNotClaimable("task has no user")
+            refusal = holding.release_error(task, holder=holder)
+            if refusal:
+                raise refusal
             released = domain_rules.released(task, now=now)
             return _change(conn, task, released, actor=actor, action=action, now=now)
 
         return await self._db.write(release)
 
-    async def assign(self, *, task_id: str, change: AssignChange, actor: str, now: float) -> Task:
+    async def assign(
+        self, *, task_id: str, change: AssignChange, actor: str, now: float, detail: str = ""
+    ) -> Task:
         def assign(conn: sqlite3.Connection) -> Task:
             task = _get(conn, task_id)
             if task is None:
@@ -330,7 +233,6 @@ class SqliteTaskRepo:
             after = domain_rules.assigned(task, change, now=now)
             if after is None:
                 return task
-            detail = domain_rules.assign_detail(change)
             return _change(conn, task, after, actor=actor, action="assign", now=now, detail=detail)
 
         return await self._db.write(assign)
@@ -364,18 +266,13 @@ class SqliteTaskRepo:
 
         return await self._db.read(count)
 
-    async def count_by_origin(self) -> dict[str, dict[str, int]]:
+    async def count_by_origin_status(self) -> dict[str, dict[str, int]]:
         def count(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
             out: dict[str, dict[str, int]] = {}
             for origin, status, n in conn.execute(
                 "SELECT origin, status, count(*) FROM tasks GROUP BY origin, status"
             ):
-                counts = out.setdefault(origin, {"total": 0, "unclaimed": 0, "claimed": 0})
-                counts["total"] += n
-                if status == UNCLAIMED:
-                    counts["unclaimed"] += n
-                elif status == CLAIMED:
-                    counts["claimed"] += n
+                out.setdefault(origin, {})[status] = n
             return out
 
         return await self._db.read(count)
@@ -383,22 +280,18 @@ class SqliteTaskRepo:
     async def history(self, *, task_id: str, limit: int) -> list[TaskEvent]:
         def history(conn: sqlite3.Connection) -> list[TaskEvent]:
             rows = conn.execute(
-                "SELECT task_id, at, actor, action, from_status, to_status, from_user, to_user,"
-                " detail, seq FROM task_events WHERE task_id = ? ORDER BY seq DESC LIMIT ?",
-                (task_id, limit),
+                f"{SELECT_EVENTS} WHERE task_id = ? ORDER BY seq DESC LIMIT ?", (task_id, limit)
             ).fetchall()
-            return [TaskEvent(*tuple(r)) for r in rows]
+            return [row_to_event(r) for r in rows]
 
         return await self._db.read(history)
 
     async def events_after(self, *, seq: int, limit: int) -> list[TaskEvent]:
         def events(conn: sqlite3.Connection) -> list[TaskEvent]:
             rows = conn.execute(
-                "SELECT task_id, at, actor, action, from_status, to_status, from_user, to_user,"
-                " detail, seq FROM task_events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (seq, limit),
+                f"{SELECT_EVENTS} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
-            return [TaskEvent(*tuple(r)) for r in rows]
+            return [row_to_event(r) for r in rows]
 
         return await self._db.read(events)
 

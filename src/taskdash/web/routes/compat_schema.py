@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskdash.domain.models import COMPAT_TASK_KEYS
+from taskdash.domain.task_record import COMPAT_TASK_FIELDS, COMPAT_TASK_KEYS, FieldKind
 
 OPERATION_NAMES = (
     "userLogin",
@@ -39,7 +39,8 @@ _COMPAT_TASK: dict[str, Any] = {
     "type": "object",
     "required": list(COMPAT_TASK_KEYS),
     "properties": {
-        key: {"type": "integer"} if key == "CreateTime" else _TEXT for key in COMPAT_TASK_KEYS
+        field.json: {"type": "integer"} if field.kind is FieldKind.INT64 else _TEXT
+        for field in COMPAT_TASK_FIELDS
     },
     "additionalProperties": False,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from taskdash.domain.holding import service_task_counts
 from taskdash.web.deps import StoreDep, UserDep
 from taskdash.web.schemas import ServiceOut, ServicesOut, error_responses
 
@@ -15,8 +16,11 @@ router = APIRouter(
 @router.get("")
 async def list_services(user: UserDep, store: StoreDep) -> ServicesOut:
     """Every registered service: online/offline, last heartbeat, clock skew, task counts."""
-    counts = await store.tasks.count_by_origin()
+    counts = await store.tasks.count_by_origin_status()
     return ServicesOut(
-        services=[ServiceOut.of(s, counts.get(s.origin, {})) for s in await store.services.all()],
+        services=[
+            ServiceOut.of(s, service_task_counts(counts.get(s.origin, {})))
+            for s in await store.services.all()
+        ],
         unknown_heartbeats=await store.services.unknown_heartbeats(),
     )

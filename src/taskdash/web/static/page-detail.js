@@ -6,25 +6,6 @@ import { t, errorText, loadErrorText, statusLabel } from "./i18n.js";
 import { statusBadge, offlineBadge, openLink } from "./tasklist.js";
 import { UNCLAIMED, CLAIMED, isManager } from "./roles.js";
 
-const FIELDS = [
-  "ID",
-  "ProjectID",
-  "InstanceID",
-  "TaskID",
-  "TaskType",
-  "URL",
-  "Status",
-  "CreateTime",
-  "User",
-  "Checker",
-  "Group",
-  "Reserved",
-  "EditInfo",
-  "ClaimedAt",
-  "UpdatedAt",
-  "ServiceOnline",
-];
-
 function timeValue(seconds) {
   return seconds
     ? [exactTime(seconds), " · ", ageElement(seconds)]
@@ -137,7 +118,8 @@ class DetailPage {
     const link = openLink(task, "btn");
     if (link) actions.append(link);
 
-    const rows = FIELDS.map((key) =>
+    // The fields in the server's order (its one task record), each under its JSON key.
+    const rows = Object.keys(task).map((key) =>
       h(
         "div",
         { class: "dl-row" },
