@@ -37,6 +37,7 @@ test: setup tools lint typecheck pytest
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	PYTHONPATH=src $(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

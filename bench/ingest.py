@@ -24,7 +24,7 @@ from tests.ferretdb import FerretDb
 from tests.servers import Nsqd
 from tests.support import TOPICS, task_body, wait_until
 
-from taskdash.messaging.nsq_consumer import connection_options
+from taskdash.messaging.nsq_connection import connection_options
 from taskdash.settings import Settings
 
 

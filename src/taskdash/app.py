@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
 from taskdash import __version__
 from taskdash.domain.errors import TaskDashError
+from taskdash.domain.ports import Store
 from taskdash.messaging import http_ingest
 from taskdash.messaging.handlers import MessageHandler
+from taskdash.messaging.live_feed import LiveFeedSource
 from taskdash.messaging.nsq_consumer import NsqConsumer
 from taskdash.messaging.nsq_readiness import NsqReadiness
 from taskdash.messaging.publisher import NsqPublisher
@@ -22,7 +24,7 @@ from taskdash.settings import Settings
 from taskdash.store import open_store, redact_url
 from taskdash.sync.metadata import MetadataPuller
 from taskdash.sync.sweeps import Sweeper
-from taskdash.web.body_limit import BodyLimits
+from taskdash.web.body_limit import BodyLimit, BodyLimits
 from taskdash.web.errors import install_error_handlers
 from taskdash.web.live import LiveFeed
 from taskdash.web.openapi import install_openapi
@@ -52,52 +54,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            store = await open_store(settings.store_url)
-        except TaskDashError as exc:
-            # cli.py says this in one line; the traceback is for DEBUG.
-            where = redact_url(settings.store_url)
-            app.state.startup_error = f"cannot open the store {where}: {exc.detail or exc}"
-            raise
-        logger.info("store open: %s", redact_url(settings.store_url))
-        handler = MessageHandler(store=store, settings=settings)
-        consumer = NsqConsumer(settings=settings, handler=handler)
-        sweeper = Sweeper(store=store, settings=settings)
-        app.state.store = store
-        app.state.message_handler = handler
-        app.state.readiness_probes = {"store": StoreReadiness(store=store).check}
-        publisher = NsqPublisher(settings)
-        event_publisher = TaskEventPublisher(
-            store=store, publisher=publisher, topic=settings.events_topic
-        )
-        if consumer.enabled:
-            consumer.start()
-            nsq_ready = NsqReadiness(settings=settings, readers=consumer.connected_by_topic)
-            app.state.readiness_probes["nsq"] = nsq_ready.check
-            if settings.events_topic:
-                await publisher.start()
-                event_publisher.start()
-        sweeper.start()
-        live = LiveFeed(store=store, settings=settings)
-        app.state.live_feed = live
-        await live.start()
-        http = httpx.AsyncClient(timeout=settings.metadata_timeout_s, follow_redirects=False)
-        puller = MetadataPuller(store=store, settings=settings, client=http)
-        pulling = asyncio.create_task(puller.run(), name="metadata puller")
-        try:
+        # Whatever fails, each resource that started is closed, in reverse order.
+        async with AsyncExitStack() as started:
+            await _start(app, settings, started)
             yield
-        finally:
-            pulling.cancel()
-            await asyncio.gather(pulling, return_exceptions=True)
-            await puller.aclose()
-            await http.aclose()
-            await live.aclose()
-            await event_publisher.aclose()
-            await publisher.aclose()
-            await consumer.aclose()
-            await sweeper.aclose()
-            await store.aclose()
-            logger.info("store closed")
 
     app = FastAPI(
         title="TaskDash",
@@ -114,7 +74,9 @@ def create_app(settings: Settings) -> FastAPI:
     # The last added runs first: RequestMetrics outermost, then SecurityHeaders (even a 1011
     # answer carries them), then ServerErrors, then BodyLimits (its refusals get all three).
     app.add_middleware(
-        BodyLimits, max_body_bytes=settings.max_body_bytes, paths=http_ingest.body_limits()
+        BodyLimits,
+        max_body_bytes=settings.max_body_bytes,
+        paths={path: BodyLimit(*limit) for path, limit in http_ingest.body_limits().items()},
     )
     app.add_middleware(ServerErrors)
     app.add_middleware(SecurityHeaders)
@@ -136,3 +98,83 @@ def create_app(settings: Settings) -> FastAPI:
     install_docs(app)
     install_pages(app)
     return app
+
+
+async def _start(app: FastAPI, settings: Settings, started: AsyncExitStack) -> None:
+    """Open the store, then start the background work, each pushed to `started` to close."""
+    store = await _open_store(app, settings)
+    started.push_async_callback(_close_store, store)
+    app.state.store = store
+    app.state.readiness_probes = {"store": StoreReadiness(store=store).check}
+    sweeper = Sweeper(store=store, settings=settings)
+    sweeper.start()
+    started.push_async_callback(sweeper.aclose)
+    handler = MessageHandler(store=store, settings=settings)
+    app.state.message_handler = handler
+    await _start_nsq(app, settings, started, store=store, handler=handler)
+    live = LiveFeed(store=store)
+    app.state.live_feed = live
+    source = LiveFeedSource(
+        store=store,
+        settings=settings,
+        on_task_events=live.fan_out,
+        on_service_change=live.service_changed,
+    )
+    started.push_async_callback(source.aclose)
+    await source.start()
+    http = await started.enter_async_context(
+        httpx.AsyncClient(timeout=settings.metadata_timeout_s, follow_redirects=False)
+    )
+    puller = MetadataPuller(store=store, settings=settings, client=http)
+    started.push_async_callback(puller.aclose)
+    pulling = asyncio.create_task(puller.run(), name="metadata puller")
+    started.push_async_callback(_cancel, pulling)
+
+
+async def _start_nsq(
+    app: FastAPI,
+    settings: Settings,
+    started: AsyncExitStack,
+    *,
+    store: Store,
+    handler: MessageHandler,
+) -> None:
+    """When NSQ is configured: the consumer, and the task events' publisher."""
+    consumer = NsqConsumer(settings=settings, handler=handler)
+    if not consumer.enabled:
+        return
+    started.push_async_callback(consumer.aclose)
+    consumer.start()
+    nsq_ready = NsqReadiness(settings=settings, readers=consumer.connected_by_topic)
+    app.state.readiness_probes["nsq"] = nsq_ready.check
+    if settings.events_topic:
+        publisher = NsqPublisher(settings)
+        started.push_async_callback(publisher.aclose)
+        await publisher.start()
+        event_publisher = TaskEventPublisher(
+            store=store, publisher=publisher, topic=settings.events_topic
+        )
+        event_publisher.start()
+        started.push_async_callback(event_publisher.aclose)
+
+
+async def _open_store(app: FastAPI, settings: Settings) -> Store:
+    try:
+        store = await open_store(settings.store_url)
+    except TaskDashError as exc:
+        # cli.py says this in one line; the traceback is for DEBUG.
+        where = redact_url(settings.store_url)
+        app.state.startup_error = f"cannot open the store {where}: {exc.detail or exc}"
+        raise
+    logger.info("store open: %s", redact_url(settings.store_url))
+    return store
+
+
+async def _close_store(store: Store) -> None:
+    await store.aclose()
+    logger.info("store closed")
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

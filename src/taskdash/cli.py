@@ -315,8 +315,9 @@ def _batch_size(text: str) -> int:
 
 
 def _store(args: argparse.Namespace) -> int:
+    from taskdash.copy_progress_bar import TextProgressBar
     from taskdash.domain.errors import BadRequest
-    from taskdash.store.copy import TextProgressBar, copy_store
+    from taskdash.store.copy import copy_store
 
     configure_logging(load_settings({}))
     try:
@@ -326,7 +327,7 @@ def _store(args: argparse.Namespace) -> int:
                 target_url=args.target,
                 overwrite=args.overwrite,
                 batch_size=args.batch_size,
-                progress=TextProgressBar(sys.stderr),
+                on_progress=TextProgressBar(sys.stderr),
             )
         )
     except (BadRequest, ValueError) as exc:

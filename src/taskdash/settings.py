@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from taskdash.domain.models import DEFAULT_FINISHED_STATUSES
+from taskdash.store_urls import mongodb_database, sqlite_path
 
 # Lists come from the environment as comma-separated text, not JSON.
 CommaList = Annotated[list[str], NoDecode]
@@ -84,13 +85,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_store(cls, value: str) -> str:
         if value.startswith("sqlite:///"):
-            from taskdash.store import sqlite_path
-
             sqlite_path(value)  # a URL without a path is refused here
             return value
         if value.startswith(("mongodb://", "mongodb+srv://")):
-            from taskdash.store import mongodb_database
-
             mongodb_database(value)  # a URL without a database name is refused here
             return value
         raise ValueError("must be sqlite:///path/to.db or mongodb://host:port/dbname")

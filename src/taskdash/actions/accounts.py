@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import math
@@ -53,8 +54,13 @@ SLOWDOWN_MAX_S = 4.0
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 HASHING_AT_ONCE = 2
 _hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
-# Verified against when the user does not exist, so that timing does not reveal who exists.
-_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """Verified against when the user does not exist, so that timing does not reveal who
+    exists; made on first use (not at import), in the verifying thread."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +88,13 @@ async def _hash(password: str) -> str:
     return await asyncio.to_thread(hash_)
 
 
-async def _password_matches(password_hash: str, password: str) -> bool:
+async def _password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; None (no such user) checks against a hash nobody has."""
+
     def verify() -> bool:
         try:
             with _hashing:
-                return _hasher.verify(password_hash, password)
+                return _hasher.verify(password_hash or _unknown_user_hash(), password)
         except (VerificationError, InvalidHashError):
             return False
 
@@ -187,7 +195,7 @@ async def login(
     user_failures = await store.accounts.login_failures(key=user_key, now=now, window_s=window)
     await asyncio.sleep(login_slowdown_s(user_failures, limit=settings.login_max_failures_per_user))
     user = await store.accounts.get_user(name)
-    matches = await _password_matches(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    matches = await _password_matches(user.password_hash if user else None, password)
     if user is None or user.disabled or not matches:
         await store.accounts.count_login_attempt(key=user_key, now=now, window_s=window)
         LOGIN_FAILURES.inc()
@@ -265,3 +273,20 @@ async def disable_user(*, store: AccountStore, name: str) -> User:
     user = await store.accounts.update_user(name=name, disabled=True)
     await store.accounts.delete_user_sessions(user.name)
     return user
+
+
+async def list_users(*, store: AccountStore) -> list[User]:
+    return await store.accounts.list_users()
+
+
+async def set_language(*, store: AccountStore, name: str, lang: str) -> User:
+    """Remember the user's language."""
+    return await store.accounts.update_user(name=name, lang=lang)
+
+
+async def canonical_name(*, store: AccountStore, caller: User, name: str | None) -> str | None:
+    """The stored spelling of a named user (names are unique without regard to case)."""
+    if name is None or user_name_key(name) == user_name_key(caller.name):
+        return caller.name if name is not None else None
+    found = await store.accounts.get_user(name)
+    return found.name if found else name

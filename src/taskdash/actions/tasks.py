@@ -17,11 +17,12 @@ from taskdash.domain.errors import (
     TaskDashError,
     TaskNotFound,
 )
-from taskdash.domain.models import UNCLAIMED, Role, Task, TaskQuery, User
+from taskdash.domain.models import UNCLAIMED, Role, Task, TaskEvent, TaskQuery, User
 from taskdash.domain.ports import (
     AssignChange,
     ClaimRules,
     ServiceReads,
+    Store,
     TaskClaims,
     TaskReads,
     UserRepo,
@@ -85,6 +86,19 @@ def require_role(user: User, role: Role) -> None:
         raise Forbidden(f"needs the {role.label} role")
 
 
+@dataclass(frozen=True, slots=True)
+class TaskListing:
+    tasks: list[Task]
+    offline: tuple[str, ...]  # origins whose every service is offline
+
+
+@dataclass(frozen=True, slots=True)
+class TaskWithHistory:
+    task: Task
+    history: list[TaskEvent]  # newest first
+    offline: tuple[str, ...]
+
+
 def can_see(user: User, task: Task) -> bool:
     """Managers see everything; others their own tasks, ones they check, and unclaimed ones."""
     if user.role >= Role.MANAGER:
@@ -139,6 +153,38 @@ def merge_pages(pages: Sequence[list[Task]], *, newest_first: bool, limit: int) 
             if len(merged) == limit:
                 break
     return merged
+
+
+async def list_page(
+    *, store: Store, user: User, query: TaskQuery, unclaimed: bool, online: bool | None
+) -> TaskListing:
+    """One page of what `user` may see (or, `unclaimed`, may claim) of `query`; `online`
+    keeps only tasks of services that are online (True) or offline (False)."""
+    offline = await offline_origins(store)
+    if online is True:
+        query = replace(query, exclude_origins=offline)
+    elif online is False:
+        query = replace(query, origins=offline)
+    if unclaimed:
+        page = await store.tasks.find(unclaimed_query(user, query, offline))
+    else:
+        page = await list_tasks(store=store, user=user, query=query)
+    return TaskListing(tasks=page, offline=offline)
+
+
+async def list_unclaimed(*, store: Store, user: User, query: TaskQuery) -> list[Task]:
+    """What `user` can claim of `query` (services that are offline left out)."""
+    offline = await offline_origins(store)
+    return await store.tasks.find(unclaimed_query(user, query, offline))
+
+
+async def task_with_history(
+    *, store: Store, user: User, task_id: str, limit: int
+) -> TaskWithHistory:
+    task = await get_task(store=store, user=user, task_id=task_id)
+    offline = await offline_origins(store)
+    history = await store.tasks.history(task_id=task_id, limit=limit)
+    return TaskWithHistory(task=task, history=history, offline=offline)
 
 
 async def get_task(*, store: TaskActionStore, user: User, task_id: str) -> Task:

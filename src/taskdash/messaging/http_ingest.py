@@ -16,7 +16,6 @@ from fastapi.responses import PlainTextResponse, Response
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.messaging.handlers import InboundMessage, MessageHandler, UnknownTopic
-from taskdash.web.body_limit import BodyLimit
 
 _NSQD_ANSWER = {"content": {"text/plain": {"schema": {"type": "string"}}}}
 # Answers are nsqd's own: plain text such as "OK" or "TOPIC_MISSING", not JSON.
@@ -53,11 +52,11 @@ def nsqd_error(status: int, message: str) -> Response:
     )
 
 
-def body_limits() -> dict[str, BodyLimit]:
-    """nsqd's body limits and answers for the ingest paths (the rest keep the default)."""
+def body_limits() -> dict[str, tuple[int, Response]]:
+    """path -> nsqd's body limit in bytes and its answer beyond it (other paths: the default)."""
     return {
-        "/pub": BodyLimit(MAX_MSG_BYTES, nsqd_error(413, "MSG_TOO_BIG")),
-        "/mpub": BodyLimit(MAX_BODY_BYTES, nsqd_error(413, "BODY_TOO_BIG")),
+        "/pub": (MAX_MSG_BYTES, nsqd_error(413, "MSG_TOO_BIG")),
+        "/mpub": (MAX_BODY_BYTES, nsqd_error(413, "BODY_TOO_BIG")),
     }
 
 

@@ -21,6 +21,7 @@ import nsq
 from taskdash.domain.errors import TaskDashError
 from taskdash.log_limits import RepeatedLog
 from taskdash.messaging.handlers import InboundMessage, MessageHandler
+from taskdash.messaging.nsq_connection import nsq_configured, reader_options
 from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.metrics import REQUEUES, watch_connections
 from taskdash.settings import Settings
@@ -37,26 +38,6 @@ LINGER_S = 0.005
 # stored within seconds of the store's return (nsqd holds it meanwhile; nothing is lost).
 MAX_REQUEUE_DELAY_MS = 5_000
 DRAIN_TIMEOUT_S = 10.0
-
-
-def connection_options(settings: Settings) -> dict[str, Any]:
-    """TLS and auth settings passed through to every nsqd connection."""
-    # nsqd holds outgoing messages up to 250 ms by default to fill its buffer; a consumer that
-    # FINs only after a commit would wait for that at the end of every RDY window.
-    options: dict[str, Any] = {"user_agent": "taskdash", "output_buffer_timeout": 25}
-    if settings.nsq_tls:
-        options["tls_v1"] = True
-        tls: dict[str, Any] = {}
-        if settings.nsq_tls_ca_file:
-            tls["ca_certs"] = settings.nsq_tls_ca_file
-            tls["cert_reqs"] = 2  # ssl.CERT_REQUIRED
-        if settings.nsq_tls_cert_file:
-            tls["certfile"] = settings.nsq_tls_cert_file
-            tls["keyfile"] = settings.nsq_tls_key_file or None
-        options["tls_options"] = tls or None
-    if settings.nsq_auth_secret:
-        options["auth_secret"] = settings.nsq_auth_secret
-    return options
 
 
 def requeue_delay_ms(attempts: int) -> int:
@@ -80,8 +61,7 @@ class NsqConsumer:
 
     @property
     def enabled(self) -> bool:
-        s = self._settings
-        return bool(s.nsqd_tcp_addresses or s.nsqlookupd_http_addresses)
+        return nsq_configured(self._settings)
 
     def start(self) -> None:
         """Create the Readers on the running event loop (tornado wraps asyncio's loop)."""
@@ -91,15 +71,11 @@ class NsqConsumer:
                 topic=topic,
                 channel=s.nsq_channel,
                 message_handler=self._receiver(topic),
-                nsqd_tcp_addresses=s.nsqd_tcp_addresses or None,
-                lookupd_http_addresses=[lookupd_url(a) for a in s.nsqlookupd_http_addresses]
-                or None,
-                lookupd_poll_interval=int(s.nsq_lookupd_poll_interval_s),
                 max_in_flight=s.nsq_max_in_flight,
                 max_tries=0,
                 # nsqd gives a crashed instance's in-flight messages to another after this.
                 msg_timeout=s.nsq_msg_timeout_s,
-                **connection_options(s),
+                **reader_options(s),
             )
             self._readers.append(reader)
         self._workers = [
@@ -249,10 +225,6 @@ class NsqConsumer:
             for reader in self._readers:
                 reader.close()
         self._readers.clear()
-
-
-def lookupd_url(address: str) -> str:
-    return address if address.startswith(("http://", "https://")) else f"http://{address}"
 
 
 def _finish(message: Any) -> None:

@@ -12,6 +12,7 @@ still get through.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
@@ -50,17 +51,23 @@ class _TopicNotYetListed(logging.Filter):
 
 
 _own_closes = _OwnCloses()
-# A burst of failed FIN/REQ (627 in one case) or closed connections: once, then a count.
-_repeats = RepeatedRecords()
-for _name in ("nsq.client", "nsq.reader", "nsq.writer", "nsq.conn"):
-    logging.getLogger(_name).addFilter(_own_closes)
-    logging.getLogger(_name).addFilter(_repeats)
-logging.getLogger("nsq.reader").addFilter(_TopicNotYetListed())
+
+
+@functools.cache
+def install_nsq_log_filters() -> None:
+    """Put our filters on pynsq's loggers, once: before the first pynsq client is made."""
+    # A burst of failed FIN/REQ (627 in one case) or closed connections: once, then a count.
+    repeats = RepeatedRecords()
+    for name in ("nsq.client", "nsq.reader", "nsq.writer", "nsq.conn"):
+        logging.getLogger(name).addFilter(_own_closes)
+        logging.getLogger(name).addFilter(repeats)
+    logging.getLogger("nsq.reader").addFilter(_TopicNotYetListed())
 
 
 @asynccontextmanager
 async def closing_quietly(keys: Iterable[str]) -> AsyncIterator[None]:
     """Close pynsq clients in the block; their own close records are not logged."""
+    install_nsq_log_filters()
     names = Counter(keys)
     _own_closes.closing.update(names)
     try:

@@ -14,10 +14,9 @@ from typing import Any
 
 import httpx
 
-from taskdash.messaging.nsq_consumer import lookupd_url
+from taskdash.messaging.nsq_connection import LOOKUPD_TIMEOUT_S, lookupd_url
 from taskdash.settings import Settings
 
-LOOKUP_TIMEOUT_S = 2.0
 # nsqlookupd is asked at most once per interval; /readyz answers in between from the last look.
 LOOKUP_INTERVAL_S = 2.0
 
@@ -75,7 +74,7 @@ class NsqReadiness:
                 return self._expected
             self._looked_at = time.monotonic()
             answered, nodes, expected = False, 0, {t: set[str]() for t in self._settings.topics}
-            async with httpx.AsyncClient(timeout=LOOKUP_TIMEOUT_S) as client:
+            async with httpx.AsyncClient(timeout=LOOKUPD_TIMEOUT_S) as client:
                 for address in self._settings.nsqlookupd_http_addresses:
                     try:
                         answer = await client.get(f"{lookupd_url(address)}/nodes")

@@ -14,14 +14,13 @@ from typing import Any
 import httpx
 import nsq
 
-from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
+from taskdash.messaging.nsq_connection import LOOKUPD_TIMEOUT_S, lookupd_url, writer_options
 from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_S = 10.0
-RECONNECT_INTERVAL_S = 2.0
 
 
 class PublishError(Exception):
@@ -45,15 +44,13 @@ class NsqPublisher:
             await self.refresh()
 
     def _connect(self, addresses: list[str]) -> None:
-        self._writer = nsq.Writer(
-            addresses, reconnect_interval=RECONNECT_INTERVAL_S, **connection_options(self._settings)
-        )
+        self._writer = nsq.Writer(addresses, **writer_options(self._settings))
 
     async def _discover(self) -> list[str]:
         """nsqd TCP addresses known to nsqlookupd (used when only lookupd is configured)."""
         self._discovered_at = time.monotonic()
         found: set[str] = set()
-        async with httpx.AsyncClient(timeout=2) as client:
+        async with httpx.AsyncClient(timeout=LOOKUPD_TIMEOUT_S) as client:
             for address in self._settings.nsqlookupd_http_addresses:
                 try:
                     answer = await client.get(f"{lookupd_url(address)}/nodes")

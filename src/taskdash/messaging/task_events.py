@@ -9,16 +9,15 @@ batch, which consumers recognise by `seq` (delivery is at-least-once, as NSQ's o
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
 from typing import Protocol
 
-from taskdash.domain.errors import TaskDashError
-from taskdash.domain.models import TaskEvent
 from taskdash.domain.ports import CoordinationRepo, TaskHistory
+from taskdash.domain.task_event_json import event_json
 from taskdash.log_limits import RepeatedLog
+from taskdash.loops import run_every
 from taskdash.messaging.publisher import NsqPublisher, PublishError
 
 logger = logging.getLogger(__name__)
@@ -29,24 +28,6 @@ CURSOR = "task-events"
 LEASE_TTL_S = 10.0
 POLL_INTERVAL_S = 0.25
 BATCH = 500
-
-
-def event_json(event: TaskEvent) -> bytes:
-    return json.dumps(
-        {
-            "seq": event.seq,
-            "task_id": event.task_id,
-            "action": event.action,
-            "actor": event.actor,
-            "at": event.at,
-            "from_status": event.from_status,
-            "to_status": event.to_status,
-            "from_user": event.from_user,
-            "to_user": event.to_user,
-            "detail": event.detail,
-        },
-        ensure_ascii=False,
-    ).encode()
 
 
 class EventFeedStore(Protocol):
@@ -68,6 +49,7 @@ class TaskEventPublisher:
         self._topic = topic
         self._holder = f"{uuid.uuid4().hex[:12]}"
         self._task: asyncio.Task[None] | None = None
+        self._waiting = False  # for nsqd
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="task-event-publisher")
@@ -90,28 +72,27 @@ class TaskEventPublisher:
         return len(events)
 
     async def _run(self) -> None:
-        waiting = False  # for nsqd: said once when it starts and once when it ends
-        while True:
-            try:
-                published = await self.publish_pending()
-            except PublishError as exc:
-                if not waiting:
-                    logger.warning("task events wait for nsqd: %s", exc)
-                waiting = True
-                await self._publisher.refresh()
-                published = 0
-            except TaskDashError as exc:
-                repeated.warning("store", "task events wait for the store: %s", exc)
-                published = 0
-            except Exception:
-                repeated.error("publish", "task event publishing failed", exc_info=True)
-                published = 0
-            else:
-                if waiting and published:
-                    logger.info("task events published again")
-                    waiting = False
-            if published < BATCH:
-                await asyncio.sleep(POLL_INTERVAL_S)
+        await run_every(
+            name="task event publishing",
+            interval_s=POLL_INTERVAL_S,
+            step=self._publish_round,
+            log=repeated,
+        )
+
+    async def _publish_round(self) -> bool:
+        """One round; True when a full batch went out (more may be waiting)."""
+        try:
+            published = await self.publish_pending()
+        except PublishError as exc:
+            if not self._waiting:
+                logger.warning("task events wait for nsqd: %s", exc)
+            self._waiting = True  # said once when it starts and once when it ends
+            await self._publisher.refresh()
+            return False
+        if self._waiting and published:
+            logger.info("task events published again")
+            self._waiting = False
+        return published >= BATCH
 
     async def aclose(self) -> None:
         if self._task is not None:

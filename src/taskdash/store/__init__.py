@@ -4,49 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.ports import Store
+from taskdash.store_urls import MONGODB_SCHEMES, mongodb_database, redact_url, sqlite_path
 
-MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
-_BAD_DATABASE_CHARS = frozenset('/\\. "$*<>:|?')
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
-
-
-def sqlite_path(url: str) -> str:
-    """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db` → a filesystem path."""
-    if not url.startswith("sqlite:///"):
-        raise ValueError(f"not a sqlite URL: {url!r} (expected sqlite:///path/to.db)")
-    path = url[len("sqlite:///") :]
-    if not path:
-        raise ValueError(f"sqlite URL has no path: {url!r}")
-    return path
-
-
-def mongodb_database(url: str) -> str:
-    """The database a `mongodb://host:port/dbname` URL names; ValueError if it names none."""
-    parts = urlsplit(url)
-    if parts.scheme not in MONGODB_SCHEMES:
-        raise ValueError(
-            f"not a MongoDB URL: {redact_url(url)!r} (expected mongodb://host:port/dbname)"
-        )
-    name = unquote(parts.path.removeprefix("/"))
-    if not name:
-        raise ValueError(
-            f"MongoDB URL names no database: {redact_url(url)!r} (mongodb://host:port/dbname)"
-        )
-    if _BAD_DATABASE_CHARS.intersection(name) or len(name.encode()) >= 64:
-        raise ValueError(f"{name!r} is not a valid MongoDB database name")
-    return name
+__all__ = ["MONGODB_SCHEMES", "mongodb_database", "open_store", "redact_url", "sqlite_path"]
 
 
 async def open_store(url: str) -> Store:

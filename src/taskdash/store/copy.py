@@ -19,7 +19,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Generic, Protocol, TextIO, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from taskdash.domain.errors import BadRequest
@@ -32,7 +32,6 @@ R = TypeVar("R")
 DEFAULT_BATCH_SIZE = 2_000
 # One read of a whole collection may take a server (FerretDB) longer than the app's 10 s.
 COPY_SOCKET_TIMEOUT_MS = 600_000
-BAR_WIDTH = 30
 
 
 class TargetNotEmpty(BadRequest):
@@ -91,63 +90,21 @@ class CollectionCopy:
         )
 
 
-class Progress(Protocol):
-    def start(self, name: str, total: int) -> None: ...
+@dataclass(frozen=True, slots=True)
+class CopyProgress:
+    """How far the copy of one collection is: at its start, after each batch, and at its end."""
 
-    def update(self, done: int) -> None: ...
-
-    def finish(self, done: int) -> None: ...
-
-
-class NoProgress:
-    def start(self, name: str, total: int) -> None:
-        pass
-
-    def update(self, done: int) -> None:
-        pass
-
-    def finish(self, done: int) -> None:
-        pass
+    name: str
+    done: int
+    total: int  # a MongoDB count is an estimate
+    finished: bool = False
 
 
-class TextProgressBar:
-    """A bar per collection with counts and rate: redrawn in place on a terminal, else a line
-    every few seconds."""
+OnProgress = Callable[[CopyProgress], None]
 
-    def __init__(self, stream: TextIO, *, interval_s: float | None = None) -> None:
-        self._stream = stream
-        self._live = stream.isatty()
-        self._interval_s = interval_s if interval_s is not None else 0.1 if self._live else 5.0
-        self._name = ""
-        self._total = 0
-        self._started = self._shown_at = 0.0
 
-    def start(self, name: str, total: int) -> None:
-        self._name, self._total = name, total
-        self._started = self._shown_at = time.monotonic()
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self._shown_at >= self._interval_s:
-            self._shown_at = now
-            self._draw(done, final=False)
-
-    def finish(self, done: int) -> None:
-        self._draw(done, final=True)
-
-    def _draw(self, done: int, *, final: bool) -> None:
-        elapsed_s = max(time.monotonic() - self._started, 1e-9)
-        total = max(self._total, done)  # a MongoDB count is an estimate
-        filled = BAR_WIDTH if total == 0 else BAR_WIDTH * done // total
-        line = (
-            f"{self._name:<14}[{'#' * filled}{'-' * (BAR_WIDTH - filled)}]"
-            f" {done:>10,}/{total:,} {done / elapsed_s:>9,.0f}/s {elapsed_s:6.1f} s"
-        )
-        if self._live:
-            self._stream.write("\r" + line + ("\n" if final else ""))
-        else:
-            self._stream.write(line + "\n")
-        self._stream.flush()
+def _no_progress(progress: CopyProgress) -> None:
+    pass
 
 
 class _TargetRecords(Generic[R]):
@@ -196,11 +153,12 @@ async def _copy_collection(
     target: Store,
     compare: bool,
     batch_size: int,
-    progress: Progress,
+    on_progress: OnProgress,
 ) -> CollectionCopy:
     reader = collection.table(source.contents)
     writer = collection.table(target.contents)
-    progress.start(collection.name, await reader.count())
+    total = await reader.count()
+    on_progress(CopyProgress(collection.name, 0, total))
     started = time.perf_counter()
     read = written = 0
     writing: asyncio.Task[int] | None = None
@@ -219,7 +177,7 @@ async def _copy_collection(
                     written += await writing
                 # This batch is written while the next one is read.
                 writing = asyncio.create_task(writer.put(changed))
-                progress.update(read)
+                on_progress(CopyProgress(collection.name, read, total))
             if writing is not None:
                 written += await writing
         except BaseException:
@@ -227,7 +185,7 @@ async def _copy_collection(
                 writing.cancel()
                 await asyncio.gather(writing, return_exceptions=True)
             raise
-    progress.finish(read)
+    on_progress(CopyProgress(collection.name, read, total, finished=True))
     return CollectionCopy(collection.name, read, written, time.perf_counter() - started)
 
 
@@ -237,7 +195,7 @@ async def copy_store(
     target_url: str,
     overwrite: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Progress | None = None,
+    on_progress: OnProgress = _no_progress,
 ) -> list[CollectionCopy]:
     """Copy every collection; TargetNotEmpty if the target holds records and not `overwrite`."""
     if batch_size < 1:
@@ -260,7 +218,7 @@ async def copy_store(
                     target=target,
                     compare=collection.name in held,
                     batch_size=batch_size,
-                    progress=progress or NoProgress(),
+                    on_progress=on_progress,
                 )
                 for collection in COLLECTIONS
             ]

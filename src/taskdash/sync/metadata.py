@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from taskdash.domain.errors import InvalidMessage, TaskDashError
+from taskdash.domain.errors import InvalidMessage
 from taskdash.domain.events import JsonObject, TaskMessage, decode_json, parse_metadata_record
 from taskdash.domain.models import DeadLetter, Service
 from taskdash.domain.ports import (
@@ -30,6 +30,7 @@ from taskdash.domain.ports import (
     TaskWrites,
 )
 from taskdash.log_limits import RepeatedLog
+from taskdash.loops import run_every
 from taskdash.metrics import DEAD_LETTERS, reason_kind
 from taskdash.settings import Settings
 
@@ -214,14 +215,12 @@ class MetadataPuller:
 
     async def run(self) -> None:
         """Start due pulls every second; each runs on its own, so none waits for another."""
-        while True:
-            try:
-                await self.start_due_pulls()
-            except TaskDashError as exc:
-                repeated.warning("store", "metadata scheduling waits for the store: %s", exc)
-            except Exception:
-                repeated.error("scheduling", "metadata scheduling failed", exc_info=True)
-            await asyncio.sleep(min(self._settings.metadata_sync_interval_s, 1.0))
+        await run_every(
+            name="metadata scheduling",
+            interval_s=min(self._settings.metadata_sync_interval_s, 1.0),
+            step=self.start_due_pulls,
+            log=repeated,
+        )
 
     async def aclose(self) -> None:
         for task in list(self._running.values()):

@@ -11,9 +11,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from taskdash.domain.errors import TaskDashError
 from taskdash.domain.ports import LoginAttemptRepo, ServiceRepo, SessionRepo, TaskClaims
 from taskdash.log_limits import RepeatedLog
+from taskdash.loops import run_every
 from taskdash.metrics import CLAIMS, SERVICES
 from taskdash.settings import Settings
 
@@ -97,18 +97,6 @@ async def purge_login_failures_once(*, store: SweepStore, settings: Settings) ->
     return await store.accounts.purge_login_failures(before=before)
 
 
-async def run_every(name: str, interval_s: float, step: Callable[[], Awaitable[object]]) -> None:
-    """Run `step` every `interval_s` until cancelled; a failing step is logged, not fatal."""
-    while True:
-        try:
-            await step()
-        except TaskDashError as exc:
-            repeated.warning(name, "%s: %s", name, exc)
-        except Exception:
-            repeated.error(name, "%s failed", name, exc_info=True)
-        await asyncio.sleep(interval_s)
-
-
 class Sweeper:
     """Owns the sweep tasks; started and stopped by the app's lifespan."""
 
@@ -125,8 +113,8 @@ class Sweeper:
             "login failure purge": (PURGE_INTERVAL_S, purge_login_failures_once),
         }
         for name, (interval, fn) in loops.items():
-            step = _bind(fn, store, s)
-            self._tasks.append(asyncio.create_task(run_every(name, interval, step), name=name))
+            loop = run_every(name=name, interval_s=interval, step=_bind(fn, store, s), log=repeated)
+            self._tasks.append(asyncio.create_task(loop, name=name))
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -137,5 +125,8 @@ class Sweeper:
 
 def _bind(
     fn: Callable[..., Awaitable[int]], store: SweepStore, settings: Settings
-) -> Callable[[], Awaitable[int]]:
-    return lambda: fn(store=store, settings=settings)
+) -> Callable[[], Awaitable[None]]:
+    async def step() -> None:
+        await fn(store=store, settings=settings)
+
+    return step

@@ -1,17 +1,18 @@
-"""Request dependencies: settings, store, the signed-in user, and the browser Origin check."""
+"""Request dependencies: settings, store, the signed-in user (with a role), the Origin check."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
-from taskdash.actions import accounts
+from taskdash.actions import accounts, tasks
 from taskdash.domain.errors import Forbidden
-from taskdash.domain.models import User
+from taskdash.domain.models import Role, User
 from taskdash.domain.ports import Store
 from taskdash.settings import Settings
 
@@ -114,3 +115,17 @@ async def current_user(request: Request, store: StoreDep) -> User:
 
 
 UserDep = Annotated[User, Depends(current_user)]
+
+
+def signed_in_with(role: Role) -> Callable[[User], Awaitable[User]]:
+    """A dependency: the signed-in user, who must hold `role` or above (Forbidden, 1005)."""
+
+    async def user_with_role(user: UserDep) -> User:
+        tasks.require_role(user, role)
+        return user
+
+    return user_with_role
+
+
+ManagerUser = Annotated[User, Depends(signed_in_with(Role.MANAGER))]
+AdminUser = Annotated[User, Depends(signed_in_with(Role.ADMIN))]

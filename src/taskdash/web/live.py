@@ -1,10 +1,8 @@
 """Live updates: task and service changes fanned out to this instance's SSE subscribers.
 
-Task changes come from the task events topic through an ephemeral NSQ channel of this instance
-when NSQ is configured, else from the shared store's history (so every instance sees every
-change either way). Either way they are fanned out in batches: one store read per task of a
-batch decides, once, which subscriber hears what (`live_audience`). Service health changes come
-from a light poll of the service list and go to everyone signed in.
+The changes come from messaging/live_feed.py (NSQ or the store's history). Task changes are
+fanned out in batches: one store read per task of a batch decides, once, which subscriber hears
+what (`live_audience`). Service health changes go to everyone signed in.
 """
 
 from __future__ import annotations
@@ -13,30 +11,22 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from taskdash.domain.models import Task, TaskEvent, User
+from taskdash.domain.models import Service, Task, TaskEvent, User
 from taskdash.domain.ports import ServiceReads, TaskHistory, TaskReads
+from taskdash.domain.task_event_json import event_json
 from taskdash.log_limits import RepeatedLog
-from taskdash.messaging.nsq_consumer import connection_options, lookupd_url
-from taskdash.messaging.nsq_logging import closing_quietly
-from taskdash.messaging.task_events import event_json
 from taskdash.metrics import watch_streams
-from taskdash.settings import Settings
 from taskdash.web.live_audience import Audience, Seen, audience
 
 logger = logging.getLogger(__name__)
 repeated = RepeatedLog(logger)
 
-STORE_POLL_S = 0.5
-SERVICE_POLL_S = 2.0
 QUEUE_SIZE = 1000
-BATCH = 500
-NSQ_BACKLOG = 10_000
 YIELD_EVERY = 50  # subscribers served between two yields to the event loop
 RECENT_TASKS = 10_000  # tasks whose last read state is kept to announce their removal
 CLOSED = ""  # queued to a subscriber whose stream must end (the server is stopping)
@@ -64,21 +54,6 @@ def sse(kind: str, payload: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def event_from_json(body: bytes) -> TaskEvent:
-    """A task event as `event_json` wrote it; ValueError when it is not one."""
-    raw = json.loads(body)
-    if not isinstance(raw, dict):
-        raise ValueError("not an object")
-    names = ("task_id", "actor", "action", "from_status", "to_status", "from_user", "to_user")
-    text = {name: raw.get(name, "") for name in (*names, "detail")}
-    if not all(isinstance(value, str) for value in text.values()) or not text["task_id"]:
-        raise ValueError("bad task event fields")
-    at, seq = raw.get("at"), raw.get("seq", 0)
-    if isinstance(at, bool) or not isinstance(at, int | float) or not isinstance(seq, int):
-        raise ValueError("bad task event time")
-    return TaskEvent(at=float(at), seq=seq, **text)
-
-
 def task_frame(event: TaskEvent) -> str:
     return f"event: task\ndata: {event_json(event).decode()}\n\n"
 
@@ -100,13 +75,9 @@ class LiveStore(Protocol):
 class LiveFeed:
     """Fans task events out by visibility, and service changes to everyone."""
 
-    def __init__(self, *, store: LiveStore, settings: Settings) -> None:
+    def __init__(self, *, store: LiveStore) -> None:
         self._store = store
-        self._settings = settings
         self._subscribers: set[Subscriber] = set()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._reader: Any = None
-        self._from_nsq: asyncio.Queue[TaskEvent] = asyncio.Queue(NSQ_BACKLOG)
         self._recent: OrderedDict[str, Seen] = OrderedDict()
         self._streams_closed = False
         watch_streams(self)
@@ -137,6 +108,19 @@ class LiveFeed:
         text = sse(kind, payload)
         for subscriber in list(self._subscribers):
             subscriber.send(text)
+
+    def service_changed(self, service: Service) -> None:
+        """A service's health changed: everyone hears of it."""
+        self.broadcast(
+            "service",
+            {
+                "url": service.url,
+                "name": service.name,
+                "online": service.online,
+                "clock_skew": service.clock_skew,
+                "metadata_error": service.metadata_error,
+            },
+        )
 
     async def fan_out(self, events: Sequence[TaskEvent]) -> None:
         """Send each event to those who may see its task now; a bare removal to those who no
@@ -184,98 +168,3 @@ class LiveFeed:
             # Unread, nobody but managers can be shown to see it: fail closed.
             repeated.warning("read task", "live feed: cannot read task %s: %s", task_id, exc)
             return None
-
-    async def start(self) -> None:
-        s = self._settings
-        nsq_configured = bool(s.nsqd_tcp_addresses or s.nsqlookupd_http_addresses)
-        if nsq_configured and s.events_topic:
-            self._start_nsq_reader()
-            self._tasks.append(asyncio.create_task(self._drain_nsq(), name="live: nsq events"))
-        else:
-            self._tasks.append(asyncio.create_task(self._poll_store(), name="live: history"))
-        self._tasks.append(asyncio.create_task(self._poll_services(), name="live: services"))
-
-    def _start_nsq_reader(self) -> None:
-        import nsq
-
-        s = self._settings
-
-        def on_event(message: Any) -> bool:
-            try:
-                self._from_nsq.put_nowait(event_from_json(message.body))
-            except ValueError as exc:
-                logger.debug("live feed: not a task event: %s", exc)
-            except asyncio.QueueFull:
-                repeated.warning(
-                    "behind", "live feed: behind by %d events; dropping one", NSQ_BACKLOG
-                )
-            return True
-
-        self._reader = nsq.Reader(
-            topic=s.events_topic,
-            channel=f"taskdash-live-{uuid.uuid4().hex[:10]}#ephemeral",
-            message_handler=on_event,
-            nsqd_tcp_addresses=s.nsqd_tcp_addresses or None,
-            lookupd_http_addresses=[lookupd_url(a) for a in s.nsqlookupd_http_addresses] or None,
-            lookupd_poll_interval=int(s.nsq_lookupd_poll_interval_s),
-            max_in_flight=200,
-            **connection_options(s),
-        )
-
-    async def _drain_nsq(self) -> None:
-        while True:
-            batch = [await self._from_nsq.get()]
-            while len(batch) < BATCH and not self._from_nsq.empty():
-                batch.append(self._from_nsq.get_nowait())
-            try:
-                await self.fan_out(batch)
-            except Exception:
-                repeated.error("fan-out", "live feed: fan-out failed", exc_info=True)
-
-    async def _poll_store(self) -> None:
-        cursor = await self._store.tasks.last_event_seq()
-        while True:
-            events: list[TaskEvent] = []
-            try:
-                events = await self._store.tasks.events_after(seq=cursor, limit=BATCH)
-            except Exception as exc:
-                repeated.warning("history", "live feed: %s", exc)
-            if events:
-                try:
-                    await self.fan_out(events)
-                except Exception:
-                    repeated.error("fan-out", "live feed: fan-out failed", exc_info=True)
-                cursor = events[-1].seq
-            if len(events) < BATCH:
-                await asyncio.sleep(STORE_POLL_S)
-
-    async def _poll_services(self) -> None:
-        seen: dict[str, tuple[object, ...]] = {}
-        while True:
-            try:
-                for service in await self._store.services.all():
-                    state = (service.online, service.clock_skew, service.metadata_error)
-                    if seen.get(service.url) != state:
-                        if service.url in seen:
-                            self.broadcast(
-                                "service",
-                                {
-                                    "url": service.url,
-                                    "name": service.name,
-                                    "online": service.online,
-                                    "clock_skew": service.clock_skew,
-                                    "metadata_error": service.metadata_error,
-                                },
-                            )
-                        seen[service.url] = state
-            except Exception as exc:
-                repeated.warning("services", "live feed (services): %s", exc)
-            await asyncio.sleep(SERVICE_POLL_S)
-
-    async def aclose(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._reader is not None:
-            async with closing_quietly([self._reader.name]):
-                self._reader.close()

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from taskdash.actions import accounts, tasks
+from taskdash.actions import accounts
+from taskdash.actions import dead_letters as dead_letters_service
 from taskdash.domain.models import MAX_DEAD_LETTER_BODY_BYTES, Role
-from taskdash.web.deps import StoreDep, UserDep
+from taskdash.web.deps import AdminUser, ManagerUser, StoreDep
 from taskdash.web.schemas import (
     DeadLetterOut,
     DeadLetterPage,
@@ -37,7 +38,7 @@ def body_text(start: bytes, *, whole: bool) -> str:
 
 @router.get("/dead-letters")
 async def dead_letters(
-    user: UserDep,
+    user: AdminUser,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[
@@ -47,8 +48,10 @@ async def dead_letters(
     ] = None,
 ) -> DeadLetterPage:
     """Messages that could not be applied, newest first, with the reason."""
-    tasks.require_role(user, Role.ADMIN)
-    letters = await store.dead_letters.recent(limit=limit, before_id=cursor)
+    listing = await dead_letters_service.recent_dead_letters(
+        store=store, limit=limit, before_id=cursor
+    )
+    letters = listing.letters
     shown = min(MAX_DEAD_LETTER_BODY_BYTES, PAGE_BODY_BYTES // limit)
     return DeadLetterPage(
         items=[
@@ -65,20 +68,18 @@ async def dead_letters(
             )
             for d in letters
         ],
-        total=await store.dead_letters.count(),
+        total=listing.total,
         next_cursor=letters[-1].id if len(letters) == limit else None,
     )
 
 
 @router.get("/users")
-async def list_users(user: UserDep, store: StoreDep) -> list[UserOut]:
-    tasks.require_role(user, Role.MANAGER)
-    return [UserOut.of(u) for u in await store.accounts.list_users()]
+async def list_users(user: ManagerUser, store: StoreDep) -> list[UserOut]:
+    return [UserOut.of(u) for u in await accounts.list_users(store=store)]
 
 
 @router.post("/users", status_code=201)
-async def add_user(body: UserIn, user: UserDep, store: StoreDep) -> UserOut:
-    tasks.require_role(user, Role.ADMIN)
+async def add_user(body: UserIn, user: AdminUser, store: StoreDep) -> UserOut:
     created = await accounts.create_user(
         store=store,
         name=body.name,
@@ -90,8 +91,7 @@ async def add_user(body: UserIn, user: UserDep, store: StoreDep) -> UserOut:
 
 
 @router.patch("/users/{name}")
-async def update_user(name: str, body: UserPatch, user: UserDep, store: StoreDep) -> UserOut:
-    tasks.require_role(user, Role.ADMIN)
+async def update_user(name: str, body: UserPatch, user: AdminUser, store: StoreDep) -> UserOut:
     if body.password is not None:
         await accounts.change_password(store=store, name=name, password=body.password)
     if body.disabled:

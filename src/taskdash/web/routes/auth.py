@@ -55,4 +55,4 @@ async def me(user: UserDep) -> UserOut:
 @router.patch("/me")
 async def update_me(body: MeIn, user: UserDep, store: StoreDep) -> UserOut:
     """Remember the user's language."""
-    return UserOut.of(await store.accounts.update_user(name=user.name, lang=body.lang))
+    return UserOut.of(await accounts.set_language(store=store, name=user.name, lang=body.lang))

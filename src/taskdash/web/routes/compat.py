@@ -16,9 +16,9 @@ from starlette.exceptions import HTTPException
 
 from taskdash.actions import accounts, tasks
 from taskdash.domain.errors import BadRequest, TaskDashError
-from taskdash.domain.models import Task, TaskQuery, User
+from taskdash.domain.models import Task, TaskQuery
 from taskdash.domain.ports import AssignChange, Store
-from taskdash.domain.user_names import user_name, user_name_key
+from taskdash.domain.user_names import user_name
 from taskdash.settings import Settings
 from taskdash.web.deps import check_origin, client_address, current_user
 from taskdash.web.errors import error_response
@@ -211,18 +211,15 @@ async def get_tasks_no_user(
     request: Request, store: Store, settings: Settings, p: Params
 ) -> JSONResponse:
     user = await current_user(request, store)
-    offline = await tasks.offline_origins(store)
-    query = tasks.unclaimed_query(
-        user, _page(p, type=text(p, "TaskType"), project_id=text(p, "ProjectID")), offline
-    )
-    return compat_list(await store.tasks.find(query))
+    query = _page(p, type=text(p, "TaskType"), project_id=text(p, "ProjectID"))
+    return compat_list(await tasks.list_unclaimed(store=store, user=user, query=query))
 
 
 async def get_tasks_by_user(
     request: Request, store: Store, settings: Settings, p: Params
 ) -> JSONResponse:
     user = await current_user(request, store)
-    named = await _canonical_name(store, user, user_param(p, "user"))
+    named = await accounts.canonical_name(store=store, caller=user, name=user_param(p, "user"))
     query = _page(p, user=named or user.name, newest_first=True)
     return compat_list(await tasks.list_tasks(store=store, user=user, query=query))
 
@@ -297,14 +294,6 @@ def _optional_user(p: Params, name: str) -> str | None:
     if name not in p:
         return None
     return user_param(p, name) or ""
-
-
-async def _canonical_name(store: Store, caller: User, name: str | None) -> str | None:
-    """The stored spelling of a named user (names are unique without regard to case)."""
-    if name is None or user_name_key(name) == user_name_key(caller.name):
-        return caller.name if name is not None else None
-    found = await store.accounts.get_user(name)
-    return found.name if found else name
 
 
 async def task_release(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from taskdash.domain.holding import service_task_counts
+from taskdash.actions import services
 from taskdash.web.deps import StoreDep, UserDep
 from taskdash.web.schemas import ServiceOut, ServicesOut, error_responses
 
@@ -16,11 +16,8 @@ router = APIRouter(
 @router.get("")
 async def list_services(user: UserDep, store: StoreDep) -> ServicesOut:
     """Every registered service: online/offline, last heartbeat, clock skew, task counts."""
-    counts = await store.tasks.count_by_origin_status()
+    listing = await services.list_services(store=store)
     return ServicesOut(
-        services=[
-            ServiceOut.of(s, service_task_counts(counts.get(s.origin, {})))
-            for s in await store.services.all()
-        ],
-        unknown_heartbeats=await store.services.unknown_heartbeats(),
+        services=[ServiceOut.of(s, listing.task_counts(s.origin)) for s in listing.services],
+        unknown_heartbeats=listing.unknown_heartbeats,
     )

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 
 from taskdash.actions import tasks
 from taskdash.domain.errors import BadRequest
-from taskdash.domain.models import Role, TaskQuery
+from taskdash.domain.models import TaskQuery, User
 from taskdash.domain.ports import AssignChange
-from taskdash.web.deps import SettingsDep, StoreDep, UserDep
+from taskdash.web.deps import ManagerUser, SettingsDep, StoreDep, UserDep
 from taskdash.web.schemas import (
     AssignIn,
     AssignOut,
@@ -61,23 +61,20 @@ async def list_tasks(
     cursor: str | None = None,
 ) -> TaskPage:
     """One page of the tasks the caller may see; `unclaimed=true` lists what they can claim."""
-    offline = await tasks.offline_origins(store)
     query = replace(
         filter_query(filters),
         newest_first=order == "newest",
         limit=limit,
         after=decode_cursor(cursor) if cursor else None,
     )
-    if online is True:
-        query = replace(query, exclude_origins=offline)
-    elif online is False:
-        query = replace(query, origins=offline)
-    if unclaimed:
-        page = await store.tasks.find(tasks.unclaimed_query(user, query, offline))
-    else:
-        page = await tasks.list_tasks(store=store, user=user, query=query)
+    listing = await tasks.list_page(
+        store=store, user=user, query=query, unclaimed=unclaimed, online=online
+    )
+    page = listing.tasks
     next_cursor = encode_cursor(page[-1].time, page[-1].id) if len(page) == limit else None
-    return TaskPage(items=[TaskOut.of(t, offline=offline) for t in page], next_cursor=next_cursor)
+    return TaskPage(
+        items=[TaskOut.of(t, offline=listing.offline) for t in page], next_cursor=next_cursor
+    )
 
 
 @router.post("/claim-next")
@@ -93,10 +90,9 @@ async def claim_next(
 
 
 async def _assign_plan(
-    body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
+    body: AssignIn, user: User, store: StoreDep, settings: SettingsDep
 ) -> tasks.AssignPlan:
     """The plan of an assign body: its tasks, and who gets them (400 when the body is unclear)."""
-    tasks.require_role(user, Role.MANAGER)
     targets = [body.ids is not None, body.filter is not None and not body.all, body.all]
     if sum(targets) != 1:
         raise BadRequest("give ids, a filter, or all: true")
@@ -126,7 +122,7 @@ async def _assign_plan(
 
 @router.post("/assign")
 async def assign(
-    body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
+    body: AssignIn, user: ManagerUser, store: StoreDep, settings: SettingsDep
 ) -> AssignOut:
     """Set user/checker/group on listed tasks, on every task matching a filter, or on every task
     (`all: true`) (managers). Beyond a user's claim limit only with `override_limit: true`."""
@@ -144,7 +140,7 @@ async def assign(
 
 @router.post("/assign/plan")
 async def assign_plan(
-    body: AssignIn, user: UserDep, store: StoreDep, settings: SettingsDep
+    body: AssignIn, user: ManagerUser, store: StoreDep, settings: SettingsDep
 ) -> AssignPlanOut:
     """A dry run of POST /assign with the same body: who would get how many tasks, computed as
     assign computes it, without writing (managers). `override_limit` is ignored."""
@@ -154,11 +150,12 @@ async def assign_plan(
 @router.get("/{task_id}")
 async def task_detail(task_id: str, user: UserDep, store: StoreDep) -> TaskDetail:
     """One task with its history, newest first."""
-    task = await tasks.get_task(store=store, user=user, task_id=task_id)
-    offline = await tasks.offline_origins(store)
-    history = await store.tasks.history(task_id=task_id, limit=HISTORY_LIMIT)
+    found = await tasks.task_with_history(
+        store=store, user=user, task_id=task_id, limit=HISTORY_LIMIT
+    )
     return TaskDetail(
-        task=TaskOut.of(task, offline=offline), history=[EventOut.of(e) for e in history]
+        task=TaskOut.of(found.task, offline=found.offline),
+        history=[EventOut.of(e) for e in found.history],
     )
 
 
