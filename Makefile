@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup tools nsq mongo-server run test lint typecheck pytest bench lock clean
+.PHONY: setup tools nsq mongo-server run test lint typecheck pytest screenshots bench lock clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,12 @@ typecheck: setup
 
 pytest: setup tools
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The README's screenshots: the page tour (Chromium) saved into docs/screenshots instead of the
+# temp dir the suite uses, so that `make test` leaves the tree clean. Run it after changing a
+# page, look at the PNGs, and commit them.
+screenshots: setup
+	TASKDASH_TEST_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_page_tour.py
 
 # Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 10 minutes);
 # `make bench QUICK=1` prints the same kind of lines in under a minute and writes nothing.
