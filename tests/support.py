@@ -77,6 +77,20 @@ class ThreadedApp:
         self._thread.join(timeout=15)
 
 
+async def empty_metadata(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A task service's metadata endpoint with nothing to report (an ASGI app)."""
+    if scope["type"] != "http":
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"[]"})
+
+
 @dataclass
 class LiveServer:
     """TaskDash (create_app with `settings`) served by a ThreadedApp on the settings' port."""
