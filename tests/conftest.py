@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import Nsqd
-from tests.support import TOPICS, LiveServer, live_server_on, make_settings
+from tests.support import TOPICS, LiveServer, live_server_on
 
 
 @pytest.fixture(params=["sqlite", "mongo"])
@@ -46,13 +46,10 @@ def nsqd(session_nsqd: Nsqd) -> Iterator[Nsqd]:
 
 
 @pytest.fixture
-def nsq_server(tmp_path: Path, nsqd: Nsqd) -> Iterator[LiveServer]:
-    """TaskDash consuming from `nsqd`."""
-    live = LiveServer(make_settings(tmp_path, nsqd_tcp_addresses=[nsqd.tcp_address])).start()
-    try:
+def nsq_server(request: pytest.FixtureRequest, tmp_path: Path, nsqd: Nsqd) -> Iterator[LiveServer]:
+    """TaskDash on the embedded store, consuming from `nsqd`."""
+    with live_server_on("sqlite", request, tmp_path, nsqd_tcp_addresses=[nsqd.tcp_address]) as live:
         yield live
-    finally:
-        live.stop()
 
 
 # FerretDB for the MongoDB store backend: a session server and a fresh database per test.

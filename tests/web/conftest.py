@@ -12,19 +12,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.support import LiveServer, ThreadedApp, make_settings
+from tests.support import LiveServer, ThreadedApp, empty_metadata, live_server_on, make_settings
 from tests.web.browsing import CHROMIUM_ARGS, SCREENSHOTS_DIR_VARIABLE, ConsoleLog, new_context
-from tests.web.sample_data import empty_metadata, load_sample_data
+from tests.web.sample_data import load_sample_data
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server on a fresh embedded store (the pages do not depend on the backend)."""
-    live = LiveServer(make_settings(tmp_path)).start()
-    try:
+    with live_server_on("sqlite", request, tmp_path) as live:
         yield live
-    finally:
-        live.stop()
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop running in this thread
