@@ -41,8 +41,13 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The suite mostly waits on its servers, so it runs on 3 pytest-xdist workers even on 2 cores;
+# each worker starts its own nsqd, FerretDB (with its PostgreSQL cluster) and Chromium on free
+# ports and temp dirs, and stops them. PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= 3
+
 pytest: setup tools
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The README's screenshots: the page tour (Chromium) saved into docs/screenshots instead of the
 # temp dir the suite uses, so that `make test` leaves the tree clean. Run it after changing a
