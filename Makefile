@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup tools nsq mongo-server run test lint typecheck pytest bench lock clean
+.PHONY: setup tools nsq mongo-server run test lint typecheck pytest screenshots bench lock clean
 
 setup: $(STAMP)
 
@@ -42,8 +42,19 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The suite mostly waits on its servers, so it runs on 3 pytest-xdist workers even on 2 cores;
+# each worker starts its own nsqd, FerretDB (with its PostgreSQL cluster) and Chromium on free
+# ports and temp dirs, and stops them. PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= 3
+
 pytest: setup tools
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The README's screenshots: the page tour (Chromium) saved into docs/screenshots instead of the
+# temp dir the suite uses, so that `make test` leaves the tree clean. Run it after changing a
+# page, look at the PNGs, and commit them.
+screenshots: setup
+	TASKDASH_TEST_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_page_tour.py
 
 # Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 10 minutes);
 # `make bench QUICK=1` prints the same kind of lines in under a minute and writes nothing.

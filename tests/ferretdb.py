@@ -23,7 +23,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from tests.servers import TOOLS, ServerProcess
+from tests.processes import ServerProcess
+from tests.servers import TOOLS
 from tests.support import free_port, wait_until
 
 START_TIMEOUT_S = 30.0

@@ -1,4 +1,5 @@
-"""`taskdash serve` as a real subprocess: started, probed on /healthz, always killed and reaped."""
+"""Child processes for tests (servers with a log file) and `taskdash serve` as a real subprocess:
+started, probed on /healthz, always killed and reaped."""
 
 from __future__ import annotations
 
@@ -27,19 +28,66 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 
 @dataclass
-class ServeProcess:
-    """One running `taskdash serve`; its stdout and stderr go to files under the test's tmp dir."""
+class ServerProcess:
+    """A child process with its output in a log file; stopped (and reaped) by `stop` or `kill`."""
 
-    proc: subprocess.Popen[bytes]
-    port: int
+    args: list[str]
     log_path: Path
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(self.env) if self.env is not None else None,
+                cwd=self.cwd,
+            )
+
+    def log(self) -> str:
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL (`kill -9`) and reap."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=STOP_TIMEOUT_S)
+
+    def stop(self) -> int | None:
+        """SIGTERM, wait for the graceful shutdown (SIGKILL if it hangs); the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.wait()
+
+
+@dataclass
+class ServeProcess(ServerProcess):
+    """One running `taskdash serve` on `port`."""
+
+    port: int = 0
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes]:
+        assert self.process is not None, "not started"
+        return self.process
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def healthy(self) -> bool:
         if self.proc.poll() is not None:
@@ -50,22 +98,6 @@ class ServeProcess:
             return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
         except httpx.TransportError:
             return False
-
-    def kill(self) -> None:
-        """SIGKILL (`kill -9`) and reap."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=STOP_TIMEOUT_S)
-
-    def stop(self) -> int:
-        """SIGTERM, wait for the graceful shutdown (SIGKILL if it hangs); the exit code."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.proc.wait()
 
 
 @contextmanager
@@ -88,21 +120,15 @@ def serve_process(
     if store_url:
         args += ["--store", store_url]
     log_path = log_dir / f"{name}-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=dict(env) if env is not None else clean_env(),
-            cwd=cwd,
-        )
-    server = ServeProcess(proc=proc, port=port, log_path=log_path)
+    server = ServeProcess(
+        args, log_path, env=env if env is not None else clean_env(), cwd=cwd, port=port
+    )
+    server.start()
     try:
         wait_until(server.healthy, timeout_s=START_TIMEOUT_S, step_s=0.05)
         yield server
     except BaseException:
-        print(f"--- log of {name} (port {port}, exit {proc.poll()}) ---\n{server.log()}")
+        print(f"--- log of {name} (port {port}, exit {server.proc.poll()}) ---\n{server.log()}")
         raise
     finally:
         server.kill()

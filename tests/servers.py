@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.processes import ServerProcess
 from tests.support import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,36 +30,6 @@ def _ping(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-@dataclass
-class ServerProcess:
-    """A child process with its log file; stopped (and reaped) by `stop` or `kill`."""
-
-    args: list[str]
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @dataclass
@@ -132,6 +101,20 @@ class Nsqd:
                     if c["channel_name"] == channel:
                         return int(c["depth"]), int(c["in_flight_count"])
         return 0, 0
+
+    def running(self) -> bool:
+        return (
+            self.proc is not None
+            and self.proc.process is not None
+            and (self.proc.process.poll() is None)
+        )
+
+    def delete_topics(self) -> None:
+        """Delete every topic (with its channels and messages): a clean nsqd for the next test."""
+        for topic in self.stats().get("topics", []):
+            name = topic["topic_name"]
+            answer = httpx.post(f"{self.http_url}/topic/delete?topic={name}", timeout=5)
+            assert answer.status_code == 200, answer.text
 
     def stop(self) -> None:
         if self.proc:

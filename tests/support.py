@@ -45,13 +45,58 @@ def wait_until(
         time.sleep(step_s)
 
 
+class ThreadedApp:
+    """An ASGI app served by uvicorn in a thread of the test process, on its own event loop."""
+
+    def __init__(self, app: Any, *, port: int | None = None, **config: Any) -> None:
+        self.port = port or free_port()
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_config=None,
+                access_log=False,
+                proxy_headers=False,  # as `taskdash serve` runs it
+                **config,
+            )
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ThreadedApp:
+        self._thread.start()
+        wait_until(lambda: self._server.started)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+
+
+async def empty_metadata(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A task service's metadata endpoint with nothing to report (an ASGI app)."""
+    if scope["type"] != "http":
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"[]"})
+
+
 @dataclass
 class LiveServer:
-    """TaskDash served by uvicorn in a thread of the test process, on its own event loop."""
+    """TaskDash (create_app with `settings`) served by a ThreadedApp on the settings' port."""
 
     settings: Settings
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
+    _app: ThreadedApp | None = None
     _passwords: dict[str, str] = field(default_factory=dict)
     _clients: list[httpx.Client] = field(default_factory=list)
 
@@ -60,28 +105,19 @@ class LiveServer:
         return f"http://127.0.0.1:{self.settings.port}"
 
     def start(self) -> LiveServer:
-        config = uvicorn.Config(
+        self._app = ThreadedApp(
             create_app(self.settings),
-            host="127.0.0.1",
             port=self.settings.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,  # as `taskdash serve` runs it
             lifespan="on",
             timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        wait_until(lambda: self._server is not None and self._server.started)
+        ).__enter__()
         return self
 
     def stop(self) -> None:
         for client in self._clients:
             client.close()
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=15)
+        if self._app is not None:
+            self._app.__exit__()
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """An HTTP client for this server, closed when the server stops."""
@@ -213,27 +249,3 @@ def task_id_of(body: dict[str, Any]) -> str:
     return body["ID"] or derive_task_id(
         body["ProjectID"], body["InstanceID"], body["TaskID"], body["TaskType"]
     )
-
-
-class ThreadedApp:
-    """Any ASGI app served by uvicorn in a thread on a free loopback port (a fake-free server)."""
-
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ThreadedApp:
-        self._thread.start()
-        wait_until(lambda: self._server.started)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=15)

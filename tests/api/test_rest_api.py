@@ -20,6 +20,8 @@ from tests.support import (
     PASSWORD,
     SERVICE_URL,
     LiveServer,
+    ThreadedApp,
+    empty_metadata,
     make_settings,
     run_on_store,
     task_body,
@@ -679,30 +681,33 @@ def test_assign_strategies_spread_tasks_over_a_groups_members(server: LiveServer
 def test_services_are_listed_with_their_health(server: LiveServer) -> None:
     add_users(server, ("smq", "annotator", ""))
     sent_at = int(time.time())
-    server.publish(
-        "serviceRegister", [{"URL": f"{SERVICE_URL}/TaskDash/", "Name": "satEdit", "Reserved": ""}]
-    )
-    server.publish("heartBeat", [{"url": f"{SERVICE_URL}/TaskDash/", "time": sent_at}])
-    server.publish("heartBeat", [{"url": "http://127.0.0.1:18099/hb", "time": sent_at}])
-    t1, _t2 = publish_tasks(
-        server,
-        task_body("0001", url=f"{SERVICE_URL}/edit/1"),
-        task_body("0002", url=f"{SERVICE_URL}/edit/2"),
-    )
-    smq = server.login("smq")
-    assert smq.post(f"/api/v1/tasks/{t1}/claim").status_code == 200
+    # The service answers the metadata pull its registration starts: no error to show.
+    with ThreadedApp(empty_metadata) as service:
+        server.publish(
+            "serviceRegister",
+            [{"URL": f"{service.url}/TaskDash/", "Name": "satEdit", "Reserved": ""}],
+        )
+        server.publish("heartBeat", [{"url": f"{service.url}/TaskDash/", "time": sent_at}])
+        server.publish("heartBeat", [{"url": "http://127.0.0.1:18099/hb", "time": sent_at}])
+        t1, _t2 = publish_tasks(
+            server,
+            task_body("0001", url=f"{service.url}/edit/1"),
+            task_body("0002", url=f"{service.url}/edit/2"),
+        )
+        smq = server.login("smq")
+        assert smq.post(f"/api/v1/tasks/{t1}/claim").status_code == 200
 
-    answer = smq.get("/api/v1/services")
+        answer = smq.get("/api/v1/services")
     assert answer.status_code == 200
     body = answer.json()
-    (service,) = body["services"]
-    assert service["url"] == f"{SERVICE_URL}/TaskDash"
-    assert (service["name"], service["origin"]) == ("satEdit", SERVICE_URL)
-    assert (service["online"], service["clock_skew"]) == (True, False)
-    assert service["last_heartbeat_sender_time"] == sent_at
-    assert abs(service["last_heartbeat"] - time.time()) < 60
-    assert service["metadata_error"] == ""
-    assert service["tasks"] == {"total": 2, "unclaimed": 1, "claimed": 1}
+    (listed,) = body["services"]
+    assert listed["url"] == f"{service.url}/TaskDash"
+    assert (listed["name"], listed["origin"]) == ("satEdit", service.url)
+    assert (listed["online"], listed["clock_skew"]) == (True, False)
+    assert listed["last_heartbeat_sender_time"] == sent_at
+    assert abs(listed["last_heartbeat"] - time.time()) < 60
+    assert listed["metadata_error"] == ""
+    assert listed["tasks"] == {"total": 2, "unclaimed": 1, "claimed": 1}
     assert body["unknown_heartbeats"] == {"http://127.0.0.1:18099/hb": 1}
 
 

@@ -98,4 +98,4 @@ def test_messages_are_stored_within_10_s_of_the_stores_return(tmp_path: Path, ns
         assert elapsed <= STORED_AFTER_RECOVERY_S
     finally:
         server.stop()
-        ferretdb.stop()
+        ferretdb.close()  # its PostgreSQL cluster lives outside tmp_path

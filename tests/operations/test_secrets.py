@@ -106,7 +106,7 @@ def own_ferretdb(tmp_path: Path) -> Iterator[FerretDb]:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()  # its PostgreSQL cluster lives outside tmp_path
 
 
 def test_store_errors_name_no_host_or_topology(tmp_path: Path, own_ferretdb: FerretDb) -> None:

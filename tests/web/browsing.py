@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize
@@ -16,7 +15,8 @@ PHONE: ViewportSize = {"width": 375, "height": 740}
 DEFAULT_TIMEOUT_MS = 5000
 LIVE_DEADLINE_MS = 2000  # a list shows a change this soon after it happens, without a reload
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# `make screenshots` sets this to docs/screenshots; otherwise they go to the test's temp dir.
+SCREENSHOTS_DIR_VARIABLE = "TASKDASH_TEST_SCREENSHOTS_DIR"
 
 T = TypeVar("T")
 

@@ -1,7 +1,8 @@
-"""Browser fixtures: one Debian Chromium per session, a fresh context and page per test."""
+"""Browser fixtures: one Debian Chromium for tests/web, a fresh context and page per test."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,22 +12,22 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.support import LiveServer, ThreadedApp, make_settings
-from tests.web.browsing import CHROMIUM_ARGS, ConsoleLog, new_context
-from tests.web.sample_data import empty_metadata, load_sample_data
+from tests.support import LiveServer, ThreadedApp, empty_metadata, live_server_on, make_settings
+from tests.web.browsing import CHROMIUM_ARGS, SCREENSHOTS_DIR_VARIABLE, ConsoleLog, new_context
+from tests.web.sample_data import load_sample_data
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server on a fresh embedded store (the pages do not depend on the backend)."""
-    live = LiveServer(make_settings(tmp_path)).start()
-    try:
+    with live_server_on("sqlite", request, tmp_path) as live:
         yield live
-    finally:
-        live.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread
+# until it stops, and tests outside tests/web (run after these by a pytest-xdist worker) call
+# asyncio.run.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
@@ -37,6 +38,13 @@ def browser() -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the page tour saves its screenshots: a temp dir, or the docs' (`make screenshots`)."""
+    chosen = os.environ.get(SCREENSHOTS_DIR_VARIABLE)
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture

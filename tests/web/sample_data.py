@@ -23,20 +23,6 @@ VID_TASKS = 12
 OFFLINE_TASKS = 3
 
 
-async def empty_metadata(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """A task service's metadata endpoint with nothing to report (an ASGI app)."""
-    if scope["type"] != "http":
-        return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b"[]"})
-
-
 def _tasks(
     prefix: str, count: int, *, task_type: str, url: str, now: int, step_s: int
 ) -> list[dict[str, Any]]:

@@ -1,14 +1,16 @@
 """Every page with realistic data, at 1366×768 and at phone width: it renders its content, the
-page never scrolls sideways, nothing breaks the CSP, and a screenshot goes to docs/screenshots."""
+page never scrolls sideways, nothing breaks the CSP, and a screenshot is taken (into a temp dir;
+`make screenshots` runs this file to refresh docs/screenshots)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
-from tests.web.browsing import DESKTOP, PHONE, SCREENSHOTS, ConsoleLog, open_route, sign_in
+from tests.web.browsing import DESKTOP, PHONE, ConsoleLog, open_route, sign_in
 from tests.web.conftest import Sample
 
 VIEWPORTS: dict[str, ViewportSize] = {"desktop": DESKTOP, "phone": PHONE}
@@ -46,6 +48,7 @@ def test_page(
     sample: Sample,
     open_context: Callable[..., BrowserContext],
     console: ConsoleLog,
+    screenshots: Path,
     name: str,
     viewport: str,
 ) -> None:
@@ -54,29 +57,29 @@ def test_page(
     page = context.new_page()
     show(page, sample, name)
     assert_no_sideways_scroll(page)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png")
+    page.screenshot(path=screenshots / f"{name}-{viewport}.png")
     assert console.csp_violations() == []
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_login_page(
-    sample: Sample, open_context: Callable[..., BrowserContext], viewport: str
+    sample: Sample, open_context: Callable[..., BrowserContext], screenshots: Path, viewport: str
 ) -> None:
     page = open_context(sample.server, viewport=VIEWPORTS[viewport]).new_page()
     page.goto("/")
     expect(page.get_by_role("button", name="登录")).to_be_visible()
     assert_no_sideways_scroll(page)
-    page.screenshot(path=SCREENSHOTS / f"login-{viewport}.png")
+    page.screenshot(path=screenshots / f"login-{viewport}.png")
 
 
 def test_assign_dialog_and_dark_mode(
-    sample: Sample, open_context: Callable[..., BrowserContext]
+    sample: Sample, open_context: Callable[..., BrowserContext], screenshots: Path
 ) -> None:
     context = open_context(sample.server, color_scheme="dark")
     sign_in(context, "wangfang")
     page = context.new_page()
     show(page, sample, "available")
-    page.screenshot(path=SCREENSHOTS / "available-dark.png")
+    page.screenshot(path=screenshots / "available-dark.png")
     open_route(page, "all?status=待领取&type=satEdit")
     rows = page.locator("tbody tr")
     rows.first.locator("input.row-select").check()
@@ -86,10 +89,12 @@ def test_assign_dialog_and_dark_mode(
     dialog.get_by_label("在组内分配").check()
     dialog.locator("#assign-spread-group").select_option("team-a")
     expect(dialog.get_by_role("status")).to_contain_text("→ lixin")
-    page.screenshot(path=SCREENSHOTS / "assign-dark.png")
+    page.screenshot(path=screenshots / "assign-dark.png")
 
 
-def test_english(sample: Sample, open_context: Callable[..., BrowserContext]) -> None:
+def test_english(
+    sample: Sample, open_context: Callable[..., BrowserContext], screenshots: Path
+) -> None:
     context = open_context(sample.server)
     sign_in(context, "lixin")
     assert context.request.patch("/api/v1/me", data={"lang": "en"}).ok
@@ -97,4 +102,4 @@ def test_english(sample: Sample, open_context: Callable[..., BrowserContext]) ->
     open_route(page, "mine")
     expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
     expect(page.locator("tbody").get_by_text("已领取 (claimed)").first).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / "mine-english-desktop.png")
+    page.screenshot(path=screenshots / "mine-english-desktop.png")
