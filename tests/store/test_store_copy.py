@@ -23,7 +23,13 @@ from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
 from taskdash.domain.models import DeadLetter, Role, Session, User, derive_task_id
 from taskdash.domain.ports import AssignChange, ClaimRules, Store, TaskMessageEnvelope
 from taskdash.store import open_store
-from taskdash.store.copy import COLLECTIONS, DEFAULT_BATCH_SIZE, CollectionCopy, copy_store
+from taskdash.store.copy import (
+    COLLECTIONS,
+    DEFAULT_BATCH_SIZE,
+    CollectionCopy,
+    CopyProgress,
+    copy_store,
+)
 from tests.processes import TASKDASH_SCRIPT, clean_env
 
 TASKS = 20_000
@@ -162,15 +168,8 @@ class Steps:
     def __init__(self) -> None:
         self.done: dict[str, list[int]] = {}
 
-    def start(self, name: str, total: int) -> None:
-        self._name = name
-        self.done[name] = [0]
-
-    def update(self, done: int) -> None:
-        self.done[self._name].append(done)
-
-    def finish(self, done: int) -> None:
-        self.done[self._name].append(done)
+    def __call__(self, progress: CopyProgress) -> None:
+        self.done.setdefault(progress.name, []).append(progress.done)
 
     def largest_step(self, name: str) -> int:
         done = self.done[name]
@@ -182,7 +181,12 @@ def copy(
 ) -> dict[str, CollectionCopy]:
     started = time.perf_counter()
     copies = asyncio.run(
-        copy_store(source_url=source, target_url=target, overwrite=overwrite, progress=steps)
+        copy_store(
+            source_url=source,
+            target_url=target,
+            overwrite=overwrite,
+            on_progress=steps or (lambda _: None),
+        )
     )
     elapsed_s = time.perf_counter() - started
     print(f"\ncopy {source.split(':')[0]} -> {target.split(':')[0]}: {elapsed_s:.1f} s")
