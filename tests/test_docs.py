@@ -169,3 +169,79 @@ def test_the_checker_catches_links_that_leave_the_repository(tmp_path: Path) -> 
         "README.md: (/etc/passwd) absolute path (links must be relative)",
         "README.md: (http://example.org/x) points outside the repository",
     ]
+
+
+PACKAGE = Path("src") / "taskdash"
+# A path of a Python module anywhere on a page (prose, code spans, diagrams): `domain/holding.py`,
+# src/taskdash/loops.py, tests/processes.py; not a tail of a longer path or a URL.
+_MODULE_PATH = re.compile(r"(?<![\w./:*-])((?:[\w-]+/)+[\w-]+\.py)\b")
+# A folder in a code span: `store/sqlite/`, `tests/web/`.
+_FOLDER_SPAN = re.compile(r"`((?:[\w-]+/)+)`")
+# A module named alone in a code span: `holding.py`.
+_MODULE_NAME_SPAN = re.compile(r"`([\w-]+\.py)`")
+_PACKAGE_PATH = re.compile(r"\bsrc/taskdash/[\w./-]*")
+
+
+def named_paths(text: str) -> set[str]:
+    """The module and folder paths a page names: src/taskdash/…, `a/b.py` and `a/b/`."""
+    found = {m.group(0).rstrip(".") for m in _PACKAGE_PATH.finditer(text)}
+    found |= {m.group(1) for m in _MODULE_PATH.finditer(text)}
+    found |= {m.group(1) for m in _FOLDER_SPAN.finditer(text)}
+    return found
+
+
+def path_problem(path: str, *, root: Path) -> str | None:
+    """Why a named path is in neither the repository nor src/taskdash/, or None."""
+    for base in (root, root / PACKAGE):
+        if (base / path).exists():
+            return None
+    return f"{path}: no such file or folder (looked at the root and at {PACKAGE}/)"
+
+
+def module_name_problem(name: str, *, root: Path) -> str | None:
+    """Why a module named alone is no file of the repository, or None."""
+    if any(True for _ in (root / "src").rglob(name)) or any(
+        True for folder in ("tests", "bench", "scripts") for _ in (root / folder).rglob(name)
+    ):
+        return None
+    return f"{name}: no module of that name in src/, tests/, bench/ or scripts/"
+
+
+def module_problems(root: Path) -> list[str]:
+    found = []
+    for page in pages(root):
+        text = page.read_text(encoding="utf-8")
+        why = [path_problem(path, root=root) for path in sorted(named_paths(text))]
+        why += [
+            module_name_problem(name, root=root)
+            for name in sorted({m.group(1) for m in _MODULE_NAME_SPAN.finditer(text)})
+        ]
+        found += [f"{page.relative_to(root)}: {w}" for w in why if w]
+    return found
+
+
+def test_every_module_the_docs_name_exists() -> None:
+    assert not module_problems(ROOT), "\n".join(module_problems(ROOT))
+
+
+def test_the_module_checker_catches_a_module_that_is_gone(tmp_path: Path) -> None:
+    (tmp_path / "src" / "taskdash" / "domain").mkdir(parents=True)
+    (tmp_path / "src" / "taskdash" / "domain" / "holding.py").write_text("")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "servers.py").write_text("")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "README.md").write_text(
+        "`domain/holding.py`, src/taskdash/domain/holding.py, `tests/servers.py`, `domain/`,\n"
+        "`holding.py`, `servers.py`, http://example.org/a/b.py\n\n"
+        "```\nweb/live.py ──► domain/\n```\n"
+        "`domain/_over.py` src/taskdash/loops.py `messaging/` `gone.py`\n"
+    )
+    assert module_problems(tmp_path) == [
+        "README.md: domain/_over.py: no such file or folder "
+        "(looked at the root and at src/taskdash/)",
+        "README.md: messaging/: no such file or folder (looked at the root and at src/taskdash/)",
+        "README.md: src/taskdash/loops.py: no such file or folder "
+        "(looked at the root and at src/taskdash/)",
+        "README.md: web/live.py: no such file or folder (looked at the root and at src/taskdash/)",
+        "README.md: gone.py: no module of that name in src/, tests/, bench/ or scripts/",
+    ]
