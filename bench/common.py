@@ -110,11 +110,22 @@ def peak_rss_mb(pid: int) -> float:
 
 @contextmanager
 def taskdash(
-    tmp: Path, store_url: str, settings: Mapping[str, str] | None = None
+    tmp: Path,
+    store_url: str,
+    settings: Mapping[str, str] | None = None,
+    *,
+    start_timeout_s: float = 30.0,
 ) -> Iterator[ServeProcess]:
     """`taskdash serve` as its own process (its memory is measured apart from the bench's)."""
     env = clean_env(TASKDASH_LOG_LEVEL="WARNING", **(settings or {}))
-    with serve_process(tmp, store_url=store_url, env=env, cwd=tmp, name="taskdash") as server:
+    with serve_process(
+        tmp,
+        store_url=store_url,
+        env=env,
+        cwd=tmp,
+        name="taskdash",
+        start_timeout_s=start_timeout_s,
+    ) as server:
         yield server
 
 
