@@ -45,7 +45,7 @@ pytest: setup tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 10 minutes);
-# `make bench QUICK=1` prints the same kind of lines in under a minute and writes nothing.
+# `make bench QUICK=1` prints the same kind of lines in a minute or two and writes nothing.
 bench: setup tools
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
 
