@@ -30,6 +30,7 @@ from taskdash.domain.ports import TaskMessageEnvelope  # noqa: E402
 from taskdash.store import open_store  # noqa: E402
 
 LOAD_BATCH = 5000
+LOAD_TIMEOUT_MS = 300_000
 
 
 def median(values: Sequence[float]) -> float:
@@ -85,6 +86,9 @@ async def load_tasks(store_url: str, start: int, stop: int) -> float:
     (Parsing the next batch while the last one is written was tried: no gain measurable above
     the noise, since the writer's Python half and the parser share the GIL.)
     """
+    if store_url.startswith("mongodb://"):
+        # A batch of 5,000 inserts can take longer than the 10 s default on a loaded machine.
+        store_url += ("&" if "?" in store_url else "?") + f"socketTimeoutMS={LOAD_TIMEOUT_MS}"
     store = await open_store(store_url)
     began = time.perf_counter()
     try:

@@ -37,9 +37,9 @@ FULL = [
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
-    ["bench/ingest.py", "3000", "1", "mongo", "1,2"],
+    ["bench/ingest.py", "2000", "1", "mongo", "1,2"],
     ["bench/list_page.py", "10000,100000", "200"],
-    ["bench/list_page.py", "10000", "100", "mongo"],
+    ["bench/list_page.py", "10000", "50", "mongo"],
     ["bench/claim.py", "3000", "200", "1"],
     ["bench/claim.py", "1000", "200", "1", "mongo", "2"],
 ]
