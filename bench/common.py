@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.processes import ServeProcess, clean_env, serve_process  # noqa: E402
+from tests.processes import START_TIMEOUT_S, ServeProcess, clean_env, serve_process  # noqa: E402
 from tests.support import free_port, task_body, wait_until  # noqa: E402
 
 from taskdash.domain.events import parse_task_message  # noqa: E402
@@ -118,7 +118,7 @@ def taskdash(
     store_url: str,
     settings: Mapping[str, str] | None = None,
     *,
-    start_timeout_s: float = 30.0,
+    start_timeout_s: float = START_TIMEOUT_S,
 ) -> Iterator[ServeProcess]:
     """`taskdash serve` as its own process (its memory is measured apart from the bench's)."""
     env = clean_env(TASKDASH_LOG_LEVEL="WARNING", **(settings or {}))
