@@ -82,12 +82,13 @@ def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
 
 
 def stored_count(store_url: str) -> int:
-    """How many tasks are stored (polled: cheap on SQLite, a scan on FerretDB)."""
+    """How many tasks are stored (polled: cheap on SQLite, a scan on FerretDB, whose estimated
+    count is PostgreSQL's table statistics and may lag the writes for minutes)."""
     if store_url.startswith("sqlite:///"):
         with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
             return int(conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
     with MongoClient(store_url, serverSelectionTimeoutMS=2000) as client:
-        return client.get_default_database()["tasks"].estimated_document_count()
+        return client.get_default_database()["tasks"].count_documents({})
 
 
 def write_span(store_url: str) -> tuple[float, float]:
