@@ -44,7 +44,7 @@ typecheck: setup
 pytest: setup tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 10 minutes);
+# Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (20-30 minutes);
 # `make bench QUICK=1` prints the same kind of lines in a minute or two and writes nothing.
 bench: setup tools
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
