@@ -1,14 +1,17 @@
 """Claim: C concurrent clients doing claim-next over N tasks until none are left.
 
 Each client is its own annotator with its own session and keep-alive connection, claiming
-through `POST /api/v1/tasks/claim-next` on a `taskdash serve` process (SQLite, per-user claim
-limit off) until the answer is errid 1009 (nothing to claim). Figures: claims per second, p99
-latency, and the number of tasks given to two people, counted both from the answers and from the
-store afterwards (must be 0). Baseline: the same clients and requests against a bare FastAPI
-endpoint returning the same bytes (bench/bare_app.py). The sessions are made in the store
-beforehand: 200 logins would time argon2, not claims.
-Run: .venv/bin/python bench/claim.py [--quick] [TASKS] [CLIENTS] [ROUNDS]
-(medians over ROUNDS rounds, each on a fresh store; doubles are summed)
+through `POST /api/v1/tasks/claim-next` on `taskdash serve` (per-user claim limit off) until the
+answer is errid 1009 (nothing to claim). With INSTANCES > 1, that many `taskdash serve`
+processes share the store and the clients are dealt out among them in turn. Figures: claims per
+second, p99 latency, and the number of tasks given to two people, counted both from the answers
+and from the store afterwards (each task's holder and its claim history; must be 0). Baseline:
+the same clients and requests against a bare FastAPI endpoint returning the same bytes
+(bench/bare_app.py). The sessions are made in the store beforehand: 200 logins would time
+argon2, not claims.
+Run: .venv/bin/python bench/claim.py [--quick] [TASKS] [CLIENTS] [ROUNDS] [sqlite|mongo] [INSTANCES]
+(medians over ROUNDS rounds, each on a fresh store; doubles are summed; mongo: a FerretDB
+started for the run, a fresh database each round)
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from common import bare_server, load, median, note, percentile, quick_flag, report, taskdash
 from loadgen import Connection
+from pymongo import MongoClient
+from tests.ferretdb import FerretDb
 
 from taskdash.actions.accounts import hash_password, token_hash
 from taskdash.domain.models import Role, Session, User
@@ -57,14 +64,16 @@ async def make_sessions(store_url: str, clients: int) -> list[tuple[str, str]]:
 
 
 async def claim_all(
-    port: int, sessions: list[tuple[str, str]], path: str, stop_after: int | None
+    ports: list[int], sessions: list[tuple[str, str]], path: str, stop_after: int | None
 ) -> tuple[float, list[float], dict[str, list[str]], bytes]:
-    """Every client claims until told there is nothing left (or, against the baseline, until
-    `stop_after` requests were made in all). Returns seconds, latencies, the ids each client
-    won and one successful answer."""
+    """Every client (on the servers at `ports` in turn) claims until told there is nothing left
+    (or, against the baseline, until `stop_after` requests were made in all). Returns seconds,
+    latencies, the ids each client won and one successful answer."""
     connections = [
-        await Connection("127.0.0.1", port, cookie=f"{SESSION_COOKIE}={token}").open()
-        for _, token in sessions
+        await Connection(
+            "127.0.0.1", ports[n % len(ports)], cookie=f"{SESSION_COOKIE}={token}"
+        ).open()
+        for n, (_, token) in enumerate(sessions)
     ]
     for connection in connections:  # every connection accepted and warm before the clock
         await connection.request("GET", "/healthz")
@@ -99,16 +108,40 @@ async def claim_all(
     return seconds, latencies, claimed, samples[0] if samples else b""
 
 
-def stored_doubles(db_path: Path, claimed: dict[str, list[str]]) -> int:
-    """Tasks whose stored holder is not the one client that was told it won them."""
+def stored_claims(store_url: str) -> tuple[dict[str, str], Counter[str]]:
+    """Each task's stored holder, and how many claim lines each task's history has."""
+    if store_url.startswith("sqlite:///"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
+            holders = dict(conn.execute("SELECT _id, user FROM tasks").fetchall())
+            claims = Counter(
+                task_id
+                for (task_id,) in conn.execute(
+                    "SELECT task_id FROM task_events WHERE action='claim'"
+                )
+            )
+        return holders, claims
+    with MongoClient(store_url, serverSelectionTimeoutMS=2000) as client:
+        db = client.get_default_database()
+        holders, lines = {}, {}
+        for doc in db.tasks.find({}, {"user": 1, "pending_history": 1}):
+            holders[doc["_id"]] = doc["user"]
+            # Lines still carried by a task count too (once: a line's key is its identity).
+            lines |= {
+                line["key"]: doc["_id"]
+                for line in doc.get("pending_history") or []
+                if line["action"] == "claim"
+            }
+        for line in db.task_events.find({"action": "claim"}, {"key": 1, "task_id": 1}):
+            lines[line.get("key") or f"seq {line['_id']}"] = line["task_id"]
+        return holders, Counter(lines.values())
+
+
+def stored_doubles(store_url: str, claimed: dict[str, list[str]]) -> int:
+    """Tasks whose stored holder is not the one client that was told it won them, and tasks
+    whose history has more than one claim."""
     winner = {task_id: name for name, ids in claimed.items() for task_id in ids}
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT _id, user FROM tasks").fetchall()
-        claims = Counter(
-            task_id
-            for (task_id,) in conn.execute("SELECT task_id FROM task_events WHERE action='claim'")
-        )
-    wrong_holder = sum(1 for task_id, user in rows if winner.get(task_id) != user)
+    holders, claims = stored_claims(store_url)
+    wrong_holder = sum(1 for task_id, user in holders.items() if winner.get(task_id) != user)
     return wrong_holder + sum(1 for n in claims.values() if n > 1)
 
 
@@ -121,24 +154,34 @@ class Round:
     bare_p99: float
 
 
-def one_round(tmp: Path, tasks: int, clients: int) -> Round:
+@contextmanager
+def servers(tmp: Path, store_url: str, instances: int) -> Iterator[list[int]]:
+    """`instances` `taskdash serve` processes on one store; yields their ports."""
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(
+                taskdash(tmp, store_url, {"TASKDASH_MAX_CLAIMS_PER_USER": "0"})
+            ).port
+            for _ in range(instances)
+        ]
+
+
+def one_round(tmp: Path, store_url: str, tasks: int, clients: int, instances: int) -> Round:
     """A fresh store of `tasks` tasks claimed empty by `clients` clients, then the baseline."""
-    db_path = tmp / "claim.db"
-    store_url = f"sqlite:///{db_path}"
     seconds = load(store_url, 0, tasks)
     sessions = asyncio.run(make_sessions(store_url, clients))
-    with taskdash(tmp, store_url, {"TASKDASH_MAX_CLAIMS_PER_USER": "0"}) as server:
+    with servers(tmp, store_url, instances) as ports:
         elapsed, latencies, claimed, sample = asyncio.run(
-            claim_all(server.port, sessions, "/api/v1/tasks/claim-next", None)
+            claim_all(ports, sessions, "/api/v1/tasks/claim-next", None)
         )
     ids = [task_id for got in claimed.values() for task_id in got]
     if len(set(ids)) != tasks:
         raise AssertionError(f"{len(set(ids))} distinct tasks claimed, expected {tasks}")
-    doubles = len(ids) - len(set(ids)) + stored_doubles(db_path, claimed)
+    doubles = len(ids) - len(set(ids)) + stored_doubles(store_url, claimed)
     with bare_server(tmp) as bare:
         httpx.put(f"{bare.url}/_body", content=sample)
         bare_elapsed, bare_latencies, _, _ = asyncio.run(
-            claim_all(bare.port, sessions, "/claim-next", len(latencies))
+            claim_all([bare.port], sessions, "/claim-next", len(latencies))
         )
     per_client = [len(got) for got in claimed.values()]
     result = Round(
@@ -150,10 +193,10 @@ def one_round(tmp: Path, tasks: int, clients: int) -> Round:
     )
     note(
         f"claim: loaded {tasks:,} tasks in {seconds:.1f} s; {len(ids):,} claims by {clients}"
-        f" clients in {elapsed:.2f} s ({result.rate:,.0f}/s, p99 {result.p99:.0f} ms); claims"
-        f" per client min {min(per_client)} median {median(per_client):.0f} max"
-        f" {max(per_client)}; {len(latencies):,} requests; bare endpoint"
-        f" {result.bare_rate:,.0f} req/s"
+        f" clients on {instances} instance(s) in {elapsed:.2f} s ({result.rate:,.0f}/s, p99"
+        f" {result.p99:.0f} ms); claims per client min {min(per_client)} median"
+        f" {median(per_client):.0f} max {max(per_client)}; {len(latencies):,} requests;"
+        f" bare endpoint {result.bare_rate:,.0f} req/s"
     )
     return result
 
@@ -163,23 +206,32 @@ def main() -> None:
     tasks = int(args[0]) if args else (3000 if quick_flag() else 10_000)
     clients = int(args[1]) if len(args) > 1 else 200
     rounds = int(args[2]) if len(args) > 2 else (1 if quick_flag() else 3)
+    backend = args[3] if len(args) > 3 else "sqlite"
+    instances = int(args[4]) if len(args) > 4 else 1
     results = []
-    for _ in range(rounds):
-        with tempfile.TemporaryDirectory() as tmp_dir:
-            results.append(one_round(Path(tmp_dir), tasks, clients))
+    with tempfile.TemporaryDirectory() as tmp_dir, ExitStack() as stack:
+        tmp = Path(tmp_dir)
+        ferretdb = None
+        if backend == "mongo":
+            ferretdb = FerretDb(tmp / "ferretdb", durable=True).start()
+            stack.callback(ferretdb.close)
+        for n in range(rounds):
+            round_dir = tmp / f"round{n}"
+            round_dir.mkdir()
+            store_url = (
+                ferretdb.url(f"claim{n}") if ferretdb else f"sqlite:///{round_dir / 'claim.db'}"
+            )
+            results.append(one_round(round_dir, store_url, tasks, clients, instances))
     rate = median([r.rate for r in results])
     bare_rate = median([r.bare_rate for r in results])
     p99, bare_p99 = median([r.p99 for r in results]), median([r.bare_p99 for r in results])
     doubles = sum(r.doubles for r in results)
-    report(f"claim_next_{clients}_clients", rate, "claims/s", rate / bare_rate, "bare FastAPI")
-    report(f"claim_next_{clients}_clients_p99", p99, "ms", p99 / bare_p99, "bare FastAPI")
-    report(
-        f"claim_next_{clients}_clients_doubles",
-        doubles,
-        "tasks",
-        doubles / (tasks * rounds),
-        "tasks claimed",
-    )
+    name = f"claim_next_{clients}_clients"
+    if backend != "sqlite":
+        name = f"claim_next_{backend}_{clients}_clients_{instances}_instances"
+    report(name, rate, "claims/s", rate / bare_rate, "bare FastAPI")
+    report(f"{name}_p99", p99, "ms", p99 / bare_p99, "bare FastAPI")
+    report(f"{name}_doubles", doubles, "tasks", doubles / (tasks * rounds), "tasks claimed")
 
 
 if __name__ == "__main__":

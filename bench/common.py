@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.processes import ServeProcess, clean_env, serve_process  # noqa: E402
+from tests.processes import START_TIMEOUT_S, ServeProcess, clean_env, serve_process  # noqa: E402
 from tests.support import free_port, task_body, wait_until  # noqa: E402
 
 from taskdash.domain.events import parse_task_message  # noqa: E402
@@ -30,6 +30,7 @@ from taskdash.domain.ports import TaskMessageEnvelope  # noqa: E402
 from taskdash.store import open_store  # noqa: E402
 
 LOAD_BATCH = 5000
+LOAD_TIMEOUT_MS = 300_000
 
 
 def median(values: Sequence[float]) -> float:
@@ -85,6 +86,9 @@ async def load_tasks(store_url: str, start: int, stop: int) -> float:
     (Parsing the next batch while the last one is written was tried: no gain measurable above
     the noise, since the writer's Python half and the parser share the GIL.)
     """
+    if store_url.startswith("mongodb://"):
+        # A batch of 5,000 inserts can take longer than the 10 s default on a loaded machine.
+        store_url += ("&" if "?" in store_url else "?") + f"socketTimeoutMS={LOAD_TIMEOUT_MS}"
     store = await open_store(store_url)
     began = time.perf_counter()
     try:
@@ -110,11 +114,22 @@ def peak_rss_mb(pid: int) -> float:
 
 @contextmanager
 def taskdash(
-    tmp: Path, store_url: str, settings: Mapping[str, str] | None = None
+    tmp: Path,
+    store_url: str,
+    settings: Mapping[str, str] | None = None,
+    *,
+    start_timeout_s: float = START_TIMEOUT_S,
 ) -> Iterator[ServeProcess]:
     """`taskdash serve` as its own process (its memory is measured apart from the bench's)."""
     env = clean_env(TASKDASH_LOG_LEVEL="WARNING", **(settings or {}))
-    with serve_process(tmp, store_url=store_url, env=env, cwd=tmp, name="taskdash") as server:
+    with serve_process(
+        tmp,
+        store_url=store_url,
+        env=env,
+        cwd=tmp,
+        name="taskdash",
+        start_timeout_s=start_timeout_s,
+    ) as server:
         yield server
 
 

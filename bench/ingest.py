@@ -1,10 +1,12 @@
-"""Ingest: N taskRegister messages via nsqd → durable in SQLite, against a bare pynsq Reader.
+"""Ingest: N taskRegister messages via nsqd → durable in the store, against a bare pynsq Reader.
 
 Both read the same nsqd, the same number of messages of the same size, with the same
 max_in_flight; the bare Reader FINs each message without doing anything (the ceiling). With
 `mongo` as third argument the store is MongoDB (a FerretDB started for the run), not SQLite.
+PROCESSES is one count or several (`1,2`): for each, that many `taskdash serve` processes share
+the channel and the store, as instances do, on a fresh store with the same messages; with
+several counts the last is also reported against the first.
 Run: .venv/bin/python bench/ingest.py [N] [RUNS] [sqlite|mongo] [PROCESSES]
-(PROCESSES `taskdash serve` processes share the channel and the store, as instances do)
 """
 
 from __future__ import annotations
@@ -80,12 +82,13 @@ def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
 
 
 def stored_count(store_url: str) -> int:
-    """How many tasks are stored (polled: cheap on SQLite, a scan on FerretDB)."""
+    """How many tasks are stored (polled: cheap on SQLite, a scan on FerretDB, whose estimated
+    count is PostgreSQL's table statistics and may lag the writes for minutes)."""
     if store_url.startswith("sqlite:///"):
         with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
             return int(conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
     with MongoClient(store_url, serverSelectionTimeoutMS=2000) as client:
-        return client.get_default_database()["tasks"].estimated_document_count()
+        return client.get_default_database()["tasks"].count_documents({})
 
 
 def write_span(store_url: str) -> tuple[float, float]:
@@ -123,8 +126,9 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     backend = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
-    processes = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    bare, ours = [], []
+    counts = [int(n) for n in (sys.argv[4] if len(sys.argv) > 4 else "1").split(",")]
+    bare: list[float] = []
+    ours: dict[int, list[float]] = {processes: [] for processes in counts}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         nsqd = Nsqd(tmp / "nsqd", node_id=1).start()
@@ -134,30 +138,41 @@ def main() -> None:
                 nsqd.create_channel("bare", "bare")
                 publish(nsqd, "bare", bodies(count, run))
                 bare.append(bare_reader_seconds(nsqd, "bare", count))
+                rates = [f"bare {count / bare[-1]:,.0f} msg/s"]
                 for topic in TOPICS:
                     nsqd.create_channel(topic, "taskdash")
-                publish(nsqd, "taskRegister", bodies(count, run))
-                run_dir = tmp / f"run{run}"
-                run_dir.mkdir()
-                store_url = (
-                    ferretdb.url(f"bench{run}")
-                    if ferretdb
-                    else f"sqlite:///{run_dir / 'taskdash.db'}"
-                )
-                ours.append(taskdash_seconds(nsqd, run_dir, count, store_url, processes))
-                print(
-                    f"# run {run + 1}: bare {count / bare[-1]:,.0f} msg/s, "
-                    f"taskdash {count / ours[-1]:,.0f} msg/s",
-                    flush=True,
-                )
+                for processes in counts:
+                    publish(nsqd, "taskRegister", bodies(count, run))
+                    run_dir = tmp / f"run{run}-{processes}"
+                    run_dir.mkdir()
+                    store_url = (
+                        ferretdb.url(f"bench{run}p{processes}")
+                        if ferretdb
+                        else f"sqlite:///{run_dir / 'taskdash.db'}"
+                    )
+                    seconds = taskdash_seconds(nsqd, run_dir, count, store_url, processes)
+                    ours[processes].append(seconds)
+                    rates.append(f"taskdash × {processes} {count / seconds:,.0f} msg/s")
+                print(f"# run {run + 1}: {', '.join(rates)}", flush=True)
         finally:
             nsqd.stop()
             if ferretdb:
                 ferretdb.close()
-    bare_rate, our_rate = count / median(bare), count / median(ours)
-    name = f"ingest_{backend}_{count}" + (f"_{processes}_processes" if processes > 1 else "")
-    report(f"{name}_bare_reader", bare_rate, "msg/s", 1.0, "bare pynsq Reader")
-    report(name, our_rate, "msg/s", our_rate / bare_rate, "bare pynsq Reader")
+    bare_rate = count / median(bare)
+    report(f"ingest_{backend}_{count}_bare_reader", bare_rate, "msg/s", 1.0, "bare pynsq Reader")
+    rate = {processes: count / median(ours[processes]) for processes in counts}
+    for processes in counts:
+        name = f"ingest_{backend}_{count}" + (f"_{processes}_processes" if processes > 1 else "")
+        report(name, rate[processes], "msg/s", rate[processes] / bare_rate, "bare pynsq Reader")
+    if len(counts) > 1:
+        first, last = counts[0], counts[-1]
+        report(
+            f"ingest_{backend}_{count}_{last}_over_{first}_processes",
+            rate[last],
+            "msg/s",
+            rate[last] / rate[first],
+            f"{first} process{'es' if first > 1 else ''}",
+        )
 
 
 if __name__ == "__main__":

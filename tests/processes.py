@@ -109,6 +109,7 @@ def serve_process(
     port: int | None = None,
     cwd: Path | None = None,
     name: str = "serve",
+    start_timeout_s: float = START_TIMEOUT_S,
 ) -> Iterator[ServeProcess]:
     """Start `taskdash serve`, wait until /healthz answers, and kill it when the block ends.
 
@@ -125,7 +126,7 @@ def serve_process(
     )
     server.start()
     try:
-        wait_until(server.healthy, timeout_s=START_TIMEOUT_S, step_s=0.05)
+        wait_until(server.healthy, timeout_s=start_timeout_s, step_s=0.05)
         yield server
     except BaseException:
         print(f"--- log of {name} (port {port}, exit {server.proc.poll()}) ---\n{server.log()}")

@@ -47,3 +47,31 @@ def test_figure_lines_are_read_and_targets_judged() -> None:
         4397.25,
         0.27,
     )
+
+
+def test_mongodb_targets_are_judged_on_their_own_figures() -> None:
+    run = bench_run()
+    lines = [
+        "list_api_mongo_100000_p99: 412.50 ms (ratio 900.00 vs bare FastAPI same bytes)",
+        "claim_next_mongo_200_clients_2_instances: 120.00 claims/s (ratio 0.02 vs bare FastAPI)",
+        "claim_next_mongo_200_clients_2_instances_doubles: 0.00 tasks"
+        " (ratio 0.00 vs tasks claimed)",
+        "ingest_mongo_20000_2_over_1_processes: 1,900.00 msg/s (ratio 1.60 vs 1 process)",
+        "ingest_mongo_20000_2_processes: 1,900.00 msg/s (ratio 0.12 vs bare pynsq Reader)",
+    ]
+    figures = [run.parse_figure(line) for line in lines]
+    assert None not in figures
+    rows = "\n".join(run.target_rows(figures))
+    assert "list p99 at 100 k ≤ 50 ms | `list_api_mongo_100000_p99` | 412.50 ms" in rows
+    assert (
+        "| `claim_next_mongo_200_clients_2_instances` | 120.00 claims/s (ratio 0.02) | **no** |"
+        in rows
+    )
+    assert (
+        "| `claim_next_mongo_200_clients_2_instances_doubles` | 0.00 tasks (ratio 0.00) | yes |"
+        in rows
+    )
+    assert "| `ingest_mongo_20000_2_over_1_processes` | 1,900.00 msg/s (ratio 1.60) | yes |" in rows
+    # The SQLite claim target does not judge the MongoDB figure, nor ingest against the Reader.
+    assert rows.count("claim_next_mongo_200_clients_2_instances`") == 1
+    assert "`ingest_mongo_20000_2_processes`" not in rows

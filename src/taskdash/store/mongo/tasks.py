@@ -8,6 +8,7 @@ changed re-reads it and decides again. The claim limit is kept as claim_limit.py
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 
 from pymongo import ReturnDocument
@@ -30,6 +31,10 @@ from taskdash.store.mongo.task_documents import (
 
 MAX_CHANGE_ATTEMPTS = 5
 MAX_CLAIM_NEXT_ATTEMPTS = 50
+# Concurrent claim-nexts all read the same oldest task and all but one lose the race for it,
+# again and again: each picks among as many of the oldest as claims are in flight here (or
+# 2^attempt after lost races, for those of other instances), at most this many.
+CLAIM_NEXT_WINDOW = 256
 
 Decide = Callable[[Task], Task | None]
 Read = tuple[Task, Document]  # a task and the document it was read from
@@ -52,6 +57,7 @@ class MongoTaskRepo:
         self._tasks = db.tasks
         self._history = TaskHistory(db)
         self._limit = ClaimLimit(db)
+        self._claims_in_flight = 0
 
     async def prepare(self) -> None:
         """At start-up: the history sequence is ready and left history lines are completed."""
@@ -202,10 +208,23 @@ class MongoTaskRepo:
         now: float,
     ) -> Task:
         query = domain_rules.claim_next_query(rules, task_type=task_type, project_id=project_id)
+        self._claims_in_flight += 1
+        try:
+            return await self._claim_next(query, rules, now=now)
+        finally:
+            self._claims_in_flight -= 1
+
+    async def _claim_next(self, query: TaskQuery, rules: ClaimRules, *, now: float) -> Task:
         with writing():
             async with self._limit.lined_up(rules):
                 for attempt in range(MAX_CLAIM_NEXT_ATTEMPTS):
-                    doc = await self._tasks.find_one(list_filter(query), sort=list_sort(query))
+                    # Alone, the oldest; beside other claims in flight here, or after lost
+                    # races, one of the oldest few at random.
+                    window = max(self._claims_in_flight, 2**attempt)
+                    skip = random.randrange(min(window, CLAIM_NEXT_WINDOW))
+                    doc = await self._oldest_claimable(query, skip=skip)
+                    if doc is None and skip:  # fewer left than skipped
+                        doc = await self._oldest_claimable(query, skip=0)
                     if doc is None:
                         raise NothingToClaim()
                     if attempt == 0:
@@ -222,8 +241,11 @@ class MongoTaskRepo:
                     if written is not None:
                         await self._give_back_over_limit(written, rules, now=now)
                         return written
-                    # Someone else took it: the next query finds the next oldest.
+                    # Someone else took it: the next query looks at more of the oldest.
         raise TaskNotClaimable("every claimable task was taken meanwhile; try again")
+
+    async def _oldest_claimable(self, query: TaskQuery, *, skip: int) -> Document | None:
+        return await self._tasks.find_one(list_filter(query), sort=list_sort(query), skip=skip)
 
     async def release(
         self, *, task_id: str, holder: str | None, actor: str, action: str, now: float
