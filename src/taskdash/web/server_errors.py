@@ -15,10 +15,11 @@ import uuid
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from taskdash.domain.errors import InternalError
 from taskdash.web.errors import error_response
+from taskdash.web.http_middleware import HttpMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +42,10 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
-class ServerErrors:
+class ServerErrors(HttpMiddleware):
     """Gives each HTTP request an ID and turns an unexpected exception into errid 1011."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = False

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from taskdash.domain.errors import StoreReadError, StoreWriteError
 from taskdash.metrics import STORE_ERRORS, STORE_WRITE_SECONDS
@@ -27,6 +27,19 @@ logger = logging.getLogger(__name__)
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
 Database = AsyncDatabase[Document]
+
+DUPLICATE_KEY = 11000
+
+
+def duplicate_key_indexes(exc: BulkWriteError) -> list[int]:
+    """The positions of the writes a bulk write refused as duplicate keys; any other error
+    (or a write concern error) is raised again."""
+    details = exc.details
+    errors = details.get("writeErrors", [])
+    if details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY for e in errors):
+        raise exc
+    return [int(e["index"]) for e in errors]
+
 
 # Defaults an operator can still override in the URL's query string.
 CLIENT_DEFAULTS: dict[str, Any] = {

@@ -23,14 +23,20 @@ from taskdash.store.mongo.accounts import (
     session_to_document,
     user_to_document,
 )
-from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
+from taskdash.store.mongo.client import (
+    Collection,
+    Database,
+    Document,
+    duplicate_key_indexes,
+    reading,
+    writing,
+)
 from taskdash.store.mongo.dead_letters import _to_letter, letter_to_document
 from taskdash.store.mongo.history import SEQUENCE, document_to_event, event_to_document
 from taskdash.store.mongo.services import _to_service
 from taskdash.store.mongo.task_documents import document_to_task, task_to_document
 
 R = TypeVar("R")
-DUPLICATE_KEY = 11000
 AfterPut = Callable[[Database, Sequence[Document]], Awaitable[None]]
 
 
@@ -95,13 +101,8 @@ class MongoTable(Generic[R]):
         try:
             result = await self._collection.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
-            details = exc.details
-            errors = details.get("writeErrors", [])
-            if details.get("writeConcernErrors") or any(
-                error.get("code") != DUPLICATE_KEY for error in errors
-            ):
-                raise
-            return int(details.get("nInserted", 0)), [docs[error["index"]] for error in errors]
+            taken = [docs[index] for index in duplicate_key_indexes(exc)]
+            return int(exc.details.get("nInserted", 0)), taken
         return len(result.inserted_ids), []
 
 

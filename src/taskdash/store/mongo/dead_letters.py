@@ -21,9 +21,15 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import DeadLetter
-from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
+from taskdash.store.mongo.client import (
+    Collection,
+    Database,
+    Document,
+    duplicate_key_indexes,
+    reading,
+    writing,
+)
 
-DUPLICATE_KEY = 11000
 BOUNDED_MARK = "dead_letters_bounded"
 SHORT_IDS_MARK = "dead_letters_short_ids"
 INT64_MAX = 2**63 - 1
@@ -144,12 +150,8 @@ class MongoDeadLetterRepo:
             try:
                 await self._letters.insert_many(docs, ordered=False)
             except BulkWriteError as exc:
-                details = exc.details
-                if details.get("writeConcernErrors") or any(
-                    e.get("code") != DUPLICATE_KEY for e in details.get("writeErrors", [])
-                ):
-                    raise
                 # Letters already kept (a redelivered message) stay as they were.
+                duplicate_key_indexes(exc)
 
     async def recent(self, *, limit: int, before_id: str | None) -> list[DeadLetter]:
         found: Document = {}

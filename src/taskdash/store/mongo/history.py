@@ -30,12 +30,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.models import TASK_EVENT_FIELDS, TaskEvent
-from taskdash.store.mongo.client import Database, Document
+from taskdash.store.mongo.client import Database, Document, duplicate_key_indexes
 
 logger = logging.getLogger(__name__)
 
 SEQUENCE = "task_events"
-DUPLICATE_KEY = 11000
 MAX_INSERT_ATTEMPTS = 3
 GAP_GRACE_S = 5.0
 # A writer copies its lines at once; the sweep checks writes older than this (a writer that
@@ -135,13 +134,7 @@ class TaskHistory:
                 await self._events.insert_many(docs, ordered=False)
                 return
             except BulkWriteError as exc:
-                details = exc.details
-                errors = details.get("writeErrors", [])
-                if details.get("writeConcernErrors") or any(
-                    error.get("code") != DUPLICATE_KEY for error in errors
-                ):
-                    raise
-                refused = [docs[error["index"]] for error in errors]
+                refused = [docs[index] for index in duplicate_key_indexes(exc)]
             # A duplicate key does not say which index refused it on every server: a line
             # whose key is stored was copied before (fine: its seq stays unused); any other
             # lost its seq to a stored line, which only a counter behind the stored seqs causes.

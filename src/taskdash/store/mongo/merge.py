@@ -19,7 +19,7 @@ from taskdash.domain import rules as domain_rules
 from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.models import Task, TaskEvent
 from taskdash.domain.ports import TaskMessageEnvelope
-from taskdash.store.mongo.client import Collection, Document
+from taskdash.store.mongo.client import Collection, Document, duplicate_key_indexes
 from taskdash.store.mongo.history import (
     PENDING,
     PENDING_SINCE,
@@ -30,7 +30,6 @@ from taskdash.store.mongo.history import (
 from taskdash.store.mongo.task_documents import document_to_task, task_to_document
 
 MAX_MERGE_ATTEMPTS = 5
-DUPLICATE_KEY = 11000
 
 
 @dataclass(slots=True)
@@ -98,13 +97,8 @@ async def _write(tasks: Collection, merged: dict[str, _Merged], *, now: float) -
         result = await tasks.bulk_write(ops, ordered=False)
         written = result.matched_count + result.inserted_count
     except BulkWriteError as exc:
-        details = exc.details
-        if details.get("writeConcernErrors") or any(
-            error.get("code") != DUPLICATE_KEY for error in details.get("writeErrors", [])
-        ):
-            raise
-        taken = {ids[error["index"]] for error in details["writeErrors"]}
-        written = int(details.get("nMatched", 0)) + int(details.get("nInserted", 0))
+        taken = {ids[index] for index in duplicate_key_indexes(exc)}
+        written = int(exc.details.get("nMatched", 0)) + int(exc.details.get("nInserted", 0))
     if written + len(taken) == len(ops):
         return taken
     # Some replace found its rev moved; which ones: those not stored as this batch wrote them

@@ -92,6 +92,19 @@ def _check_limit(conn: sqlite3.Connection, rules_: ClaimRules) -> None:
         raise refusal
 
 
+def _claim(conn: sqlite3.Connection, task: Task, rules_: ClaimRules, *, now: float) -> Task:
+    """Give a claimable `task` to `rules_.user`, within the claim limit."""
+    _check_limit(conn, rules_)
+    return _change(
+        conn,
+        task,
+        domain_rules.claimed(task, user=rules_.user, now=now),
+        actor=rules_.actor or rules_.user,
+        action="claim",
+        now=now,
+    )
+
+
 _PARTIAL_INDEX_COLUMNS = frozenset({"user", "checker"})
 
 
@@ -168,15 +181,7 @@ class SqliteTaskRepo:
             refusal = domain_rules.claim_error(task, rules)
             if refusal:
                 raise refusal
-            _check_limit(conn, rules)
-            return _change(
-                conn,
-                task,
-                domain_rules.claimed(task, user=rules.user, now=now),
-                actor=rules.actor or rules.user,
-                action="claim",
-                now=now,
-            )
+            return _claim(conn, task, rules, now=now)
 
         return await self._db.write(claim)
 
@@ -195,16 +200,7 @@ class SqliteTaskRepo:
             row = conn.execute(sql, params).fetchone()
             if row is None:
                 raise NothingToClaim()
-            _check_limit(conn, rules)
-            task = row_to_task(row)
-            return _change(
-                conn,
-                task,
-                domain_rules.claimed(task, user=rules.user, now=now),
-                actor=rules.actor or rules.user,
-                action="claim",
-                now=now,
-            )
+            return _claim(conn, row_to_task(row), rules, now=now)
 
         return await self._db.write(claim_next)
 
