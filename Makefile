@@ -56,7 +56,7 @@ pytest: setup tools
 screenshots: setup
 	TASKDASH_TEST_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_page_tour.py
 
-# Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (20-30 minutes);
+# Benchmarks (not part of the tests): `make bench` rewrites bench/RESULTS.md (about 15 minutes on an idle machine, more when loaded);
 # `make bench QUICK=1` prints the same kind of lines in a minute or two and writes nothing.
 bench: setup tools
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
