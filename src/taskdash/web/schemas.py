@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from taskdash.actions.tasks import AssignPlan
+from taskdash.actions.assignment import AssignPlan
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Service, Task, TaskEvent, User
 from taskdash.domain.task_record import API_TASK_FIELDS, FieldKind, task_json

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 # Starlette's own class: fastapi's HTTPException is a subclass, which would not catch it.
 from starlette.exceptions import HTTPException
 
-from taskdash.actions import accounts, tasks
+from taskdash.actions import accounts, assignment, tasks
 from taskdash.domain.errors import BadRequest, TaskDashError
 from taskdash.domain.models import Task, TaskQuery
 from taskdash.domain.ports import AssignChange, Store
@@ -266,7 +266,7 @@ async def task_assign(
     )
     if change == AssignChange():
         raise BadRequest("give user, checker or group")
-    outcome = await tasks.assign(
+    outcome = await assignment.assign(
         store=store,
         settings=settings,
         actor=user,

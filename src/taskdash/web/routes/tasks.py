@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from taskdash.actions import tasks
+from taskdash.actions import assignment, tasks
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import TaskQuery, User
 from taskdash.domain.ports import AssignChange
@@ -91,7 +91,7 @@ async def claim_next(
 
 async def _assign_plan(
     body: AssignIn, user: User, store: StoreDep, settings: SettingsDep
-) -> tasks.AssignPlan:
+) -> assignment.AssignPlan:
     """The plan of an assign body: its tasks, and who gets them (400 when the body is unclear)."""
     targets = [body.ids is not None, body.filter is not None and not body.all, body.all]
     if sum(targets) != 1:
@@ -109,8 +109,8 @@ async def _assign_plan(
         query = filter_query(body.filter or TaskFilter(), blank_is_absent=True)
         if query == TaskQuery() and not body.all:
             raise BadRequest("the filter names nothing; to assign every task, set all: true")
-        ids = await tasks.ids_matching(store=store, query=query)
-    return await tasks.plan_assign(
+        ids = await assignment.ids_matching(store=store, query=query)
+    return await assignment.plan_assign(
         store=store,
         settings=settings,
         actor=user,
@@ -127,7 +127,7 @@ async def assign(
     """Set user/checker/group on listed tasks, on every task matching a filter, or on every task
     (`all: true`) (managers). Beyond a user's claim limit only with `override_limit: true`."""
     plan = await _assign_plan(body, user, store, settings)
-    outcome = await tasks.write_assignment(
+    outcome = await assignment.write_assignment(
         store=store, actor=user, plan=plan, override_limit=body.override_limit
     )
     return AssignOut(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from taskdash.actions import tasks
+from taskdash.actions import assignment, tasks
 from taskdash.web.deps import SettingsDep, UserDep
 from taskdash.web.schemas import UiSettingsOut, error_responses
 
@@ -18,5 +18,5 @@ async def ui_settings(user: UserDep, settings: SettingsDep) -> UiSettingsOut:
         finished_statuses=list(settings.finished_statuses),
         max_claims_per_user=settings.max_claims_per_user,
         max_page=tasks.MAX_PAGE,
-        max_bulk_assign=tasks.MAX_BULK_ASSIGN,
+        max_bulk_assign=assignment.MAX_BULK_ASSIGN,
     )
