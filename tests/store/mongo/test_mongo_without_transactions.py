@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -14,25 +13,9 @@ from pymongo.database import Database
 from taskdash.domain.errors import ClaimLimitReached, StoreWriteError
 from taskdash.domain.models import CLAIMED, UNCLAIMED, TaskQuery
 from taskdash.domain.ports import Store, TaskMessageEnvelope
-from taskdash.store import mongodb_database, open_store
+from taskdash.store import open_store
 from taskdash.store.mongo import claim_limit, history
-from tests.ferretdb import FerretDb
 from tests.store.test_store_contract import InsertFailsOnce, ingest, message, rules_for
-
-
-@pytest.fixture
-async def store(mongo_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(mongo_url)
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
-
-
-@pytest.fixture
-def raw(ferretdb: FerretDb, mongo_url: str) -> Iterator[Database[dict[str, Any]]]:
-    with ferretdb.client() as client:
-        yield client[mongodb_database(mongo_url)]
 
 
 async def test_claims_that_overlap_past_their_lease_never_exceed_the_limit(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from taskdash.domain.events import parse_heartbeat, parse_service_registration, 
 from taskdash.domain.models import CLAIMED, UNCLAIMED, DeadLetter, Role, Session, TaskQuery, User
 from taskdash.domain.ports import ClaimRules, Store, TaskMessageEnvelope
 from taskdash.settings import Settings
-from taskdash.store import mongodb_database, open_store
+from taskdash.store import open_store
 from tests.ferretdb import FerretDb
 from tests.support import free_port
 
@@ -38,22 +37,6 @@ SEED_TASK_KEYS = {
     "reserved",
 }
 SERVICE_URL = "http://127.0.0.1:18081"
-
-
-@pytest.fixture
-async def store(mongo_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(mongo_url)
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
-
-
-@pytest.fixture
-def raw(ferretdb: FerretDb, mongo_url: str) -> Iterator[Database[dict[str, Any]]]:
-    """The test's database through a plain pymongo client, as another program would read it."""
-    with ferretdb.client() as client:
-        yield client[mongodb_database(mongo_url)]
 
 
 def seed_task_body(**overrides: Any) -> bytes:
