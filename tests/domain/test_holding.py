@@ -68,6 +68,22 @@ def test_after_a_claim_only_more_than_the_limit_is_over_it(unfinished: int, over
     assert holding.over_claim_limit(rules(max_claims=3), unfinished=unfinished) == over
 
 
+def test_an_assignment_is_over_the_limit_when_held_plus_given_exceeds_it() -> None:
+    given = {"a": 2, "b": 1, "c": 5}
+    held = {"a": 1, "b": 3}
+    assert holding.over_limit_after_assign(given, held=held, limit=3) == {"b", "c"}
+    assert holding.over_limit_after_assign(given, held=held, limit=0) == set()
+
+
+def test_an_assignment_refusal_names_the_user_the_count_and_the_way_out() -> None:
+    error = holding.assign_limit_reached("lixin", would_hold=4, limit=3)
+    assert error.errid == 1008
+    assert error.detail == (
+        "lixin would hold 4 unfinished tasks, more than the limit of 3; "
+        "set override_limit to assign anyway"
+    )
+
+
 def test_service_counts_bucket_statuses() -> None:
     by_status = {UNCLAIMED: 2, CLAIMED: 3, "编辑中": 4, "已完成": 1}
     assert holding.service_task_counts(by_status) == {"total": 10, "unclaimed": 2, "claimed": 3}

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from taskdash.actions.tasks import MAX_PAGE, TaskActionStore, require_role
-from taskdash.domain import rules
-from taskdash.domain.errors import BadRequest, ClaimLimitReached, TaskDashError
+from taskdash.domain import holding, rules
+from taskdash.domain.errors import BadRequest, TaskDashError
 from taskdash.domain.models import Role, Task, TaskQuery, User
 from taskdash.domain.ports import AssignChange
 from taskdash.metrics import CLAIMS
@@ -101,9 +101,7 @@ async def plan_assign(
             users=sorted(given), finished=tuple(settings.finished_statuses)
         )
     load = load or {}
-    # Every task of the request counts, even one the user already holds: the check errs on the
-    # side of asking.
-    over = {user for user, n in given.items() if limit and load.get(user, 0) + n > limit}
+    over = holding.over_limit_after_assign(given, held=load, limit=limit)
     return AssignPlan(
         task_ids=task_ids,
         change=change,
@@ -122,11 +120,8 @@ async def write_assignment(
     require_role(actor, Role.MANAGER)
     if plan.over_limit and not override_limit:
         user = min(plan.over_limit)
-        held = plan.load.get(user, 0) + len(plan.shares()[user])
-        raise ClaimLimitReached(
-            f"{user} would hold {held} unfinished tasks, more than the limit of "
-            f"{plan.limit}; set override_limit to assign anyway"
-        )
+        would_hold = plan.load.get(user, 0) + len(plan.shares()[user])
+        raise holding.assign_limit_reached(user, would_hold=would_hold, limit=plan.limit)
     now = time.time()
     assigned: list[Task] = []
     failed: dict[str, TaskDashError] = {}

@@ -50,6 +50,27 @@ def over_claim_limit(rules: ClaimRules, *, unfinished: int) -> bool:
     return bool(rules.max_claims) and unfinished > rules.max_claims
 
 
+def over_limit_after_assign(
+    given: Mapping[str, int], *, held: Mapping[str, int], limit: int
+) -> set[str]:
+    """Users an assignment takes beyond the claim limit: what they hold plus what it gives them.
+
+    Every task of the request counts, even one the user already holds: the check errs on the
+    side of asking (the assign then needs `override_limit`).
+    """
+    if not limit:
+        return set()
+    return {user for user, n in given.items() if held.get(user, 0) + n > limit}
+
+
+def assign_limit_reached(user: str, *, would_hold: int, limit: int) -> ClaimLimitReached:
+    """The refusal of an assignment that takes `user` beyond the claim limit."""
+    return ClaimLimitReached(
+        f"{user} would hold {would_hold} unfinished tasks, more than the limit of {limit}; "
+        "set override_limit to assign anyway"
+    )
+
+
 def service_task_counts(by_status: Mapping[str, int]) -> dict[str, int]:
     """A service's task counts shown in lists, from its count of tasks per status."""
     return {
