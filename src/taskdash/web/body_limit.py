@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskdash.domain.errors import PayloadTooLarge
 from taskdash.web.errors import error_body
+from taskdash.web.http_middleware import HttpMiddleware
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +48,15 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-class BodyLimits:
+class BodyLimits(HttpMiddleware):
     def __init__(
         self, app: ASGIApp, *, max_body_bytes: int, paths: Mapping[str, BodyLimit] | None = None
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.default = BodyLimit(max_body_bytes, too_large_answer(max_body_bytes))
         self.paths = dict(paths or {})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.paths.get(scope["path"], self.default)
         declared = _declared_length(scope)
         if declared is not None and declared > limit.max_bytes:
