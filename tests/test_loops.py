@@ -1,5 +1,5 @@
 """run_every: a failing step never ends the loop and is logged once per window; a step that
-says more is waiting runs again at once."""
+says more is waiting runs again at once. cancel_all: tasks stopped and waited for."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from taskdash.domain.errors import StoreWriteError
 from taskdash.log_limits import RepeatedLog, forget_all
-from taskdash.loops import run_every
+from taskdash.loops import cancel_all, run_every
 
 LONG_S = 3600.0  # an interval no test waits for
 
@@ -20,8 +20,7 @@ async def run_until(done: asyncio.Event, **loop: object) -> None:
     try:
         await asyncio.wait_for(done.wait(), 5)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await cancel_all([task])
 
 
 async def test_failures_are_logged_once_and_the_loop_goes_on(
@@ -64,3 +63,24 @@ async def test_more_waiting_runs_again_without_the_interval() -> None:
     log = RepeatedLog(logging.getLogger("tests.loops"))
     await run_until(done, name="drain", interval_s=LONG_S, step=step, log=log)
     assert rounds >= 3
+
+
+async def test_cancel_all_stops_each_task_and_waits_for_its_cleanup() -> None:
+    cleaned: list[int] = []
+
+    async def worker(n: int) -> None:
+        try:
+            await asyncio.sleep(LONG_S)
+        finally:
+            await asyncio.sleep(0)  # cleanup that itself awaits
+            cleaned.append(n)
+
+    async def failing() -> None:
+        raise RuntimeError("ended badly before the stop")
+
+    tasks = [asyncio.create_task(worker(n)) for n in range(3)]
+    tasks.append(asyncio.create_task(failing()))
+    await asyncio.sleep(0)
+    await cancel_all(tasks)
+    assert sorted(cleaned) == [0, 1, 2]
+    assert all(task.done() for task in tasks)

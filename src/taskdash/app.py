@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from taskdash import __version__
 from taskdash.domain.errors import TaskDashError
 from taskdash.domain.ports import Store
+from taskdash.loops import cancel_all
 from taskdash.messaging import http_ingest
 from taskdash.messaging.handlers import MessageHandler
 from taskdash.messaging.live_feed import LiveFeedSource
@@ -128,7 +129,7 @@ async def _start(app: FastAPI, settings: Settings, started: AsyncExitStack) -> N
     puller = MetadataPuller(store=store, settings=settings, client=http)
     started.push_async_callback(puller.aclose)
     pulling = asyncio.create_task(puller.run(), name="metadata puller")
-    started.push_async_callback(_cancel, pulling)
+    started.push_async_callback(cancel_all, [pulling])
 
 
 async def _start_nsq(
@@ -173,8 +174,3 @@ async def _open_store(app: FastAPI, settings: Settings) -> Store:
 async def _close_store(store: Store) -> None:
     await store.aclose()
     logger.info("store closed")
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)

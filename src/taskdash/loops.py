@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from taskdash.domain.errors import TaskDashError
 from taskdash.log_limits import RepeatedLog
@@ -30,3 +31,11 @@ async def run_every(
             log.error(f"{name} failed", "%s failed", name, exc_info=True)
         # Even with more waiting, the loop lets others run between two steps.
         await asyncio.sleep(0 if more else interval_s)
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel `tasks` and wait until each has ended (what they raise on the way out is dropped)."""
+    stopping = list(tasks)
+    for task in stopping:
+        task.cancel()
+    await asyncio.gather(*stopping, return_exceptions=True)

@@ -18,7 +18,7 @@ from taskdash.domain.models import Service, TaskEvent
 from taskdash.domain.ports import Store
 from taskdash.domain.task_event_json import event_from_json
 from taskdash.log_limits import RepeatedLog
-from taskdash.loops import run_every
+from taskdash.loops import cancel_all, run_every
 from taskdash.messaging.nsq_connection import nsq_configured, reader_options
 from taskdash.messaging.nsq_logging import closing_quietly
 from taskdash.settings import Settings
@@ -123,9 +123,7 @@ class LiveFeedSource:
         return False
 
     async def aclose(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_all(self._tasks)
         self._tasks.clear()
         if self._reader is not None:
             async with closing_quietly([self._reader.name]):

@@ -17,7 +17,7 @@ from typing import Protocol
 from taskdash.domain.ports import CoordinationRepo, TaskHistory
 from taskdash.domain.task_event_json import event_json
 from taskdash.log_limits import RepeatedLog
-from taskdash.loops import run_every
+from taskdash.loops import cancel_all, run_every
 from taskdash.messaging.publisher import NsqPublisher, PublishError
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,7 @@ class TaskEventPublisher:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_all([self._task])
         try:
             await self._store.coordination.release_lease(name=LEASE, holder=self._holder)
         except Exception as exc:

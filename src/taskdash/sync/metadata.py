@@ -30,7 +30,7 @@ from taskdash.domain.ports import (
     TaskWrites,
 )
 from taskdash.log_limits import RepeatedLog
-from taskdash.loops import run_every
+from taskdash.loops import cancel_all, run_every
 from taskdash.metrics import DEAD_LETTERS, reason_kind
 from taskdash.settings import Settings
 
@@ -223,6 +223,4 @@ class MetadataPuller:
         )
 
     async def aclose(self) -> None:
-        for task in list(self._running.values()):
-            task.cancel()
-        await asyncio.gather(*self._running.values(), return_exceptions=True)
+        await cancel_all(self._running.values())

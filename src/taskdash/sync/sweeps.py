@@ -13,7 +13,7 @@ from typing import Protocol
 
 from taskdash.domain.ports import LoginAttemptRepo, ServiceRepo, SessionRepo, TaskClaims
 from taskdash.log_limits import RepeatedLog
-from taskdash.loops import run_every
+from taskdash.loops import cancel_all, run_every
 from taskdash.metrics import CLAIMS, SERVICES
 from taskdash.settings import Settings
 
@@ -117,9 +117,7 @@ class Sweeper:
             self._tasks.append(asyncio.create_task(loop, name=name))
 
     async def aclose(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_all(self._tasks)
         self._tasks.clear()
 
 
