@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from taskdash.domain.models import DeadLetter
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import DeadLetterReads
+
+
+class DeadLetterStore(Protocol):
+    """What listing dead letters uses of the store (a whole Store is one)."""
+
+    @property
+    def dead_letters(self) -> DeadLetterReads: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +23,7 @@ class DeadLetterListing:
 
 
 async def recent_dead_letters(
-    *, store: Store, limit: int, before_id: str | None
+    *, store: DeadLetterStore, limit: int, before_id: str | None
 ) -> DeadLetterListing:
     letters = await store.dead_letters.recent(limit=limit, before_id=before_id)
     return DeadLetterListing(letters=letters, total=await store.dead_letters.count())

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from taskdash.domain.holding import service_task_counts
 from taskdash.domain.models import Service
-from taskdash.domain.ports import Store
+from taskdash.domain.ports import ServiceReads, TaskReads
+
+
+class ServiceListingStore(Protocol):
+    """What listing services uses of the store (a whole Store is one)."""
+
+    @property
+    def tasks(self) -> TaskReads: ...
+
+    @property
+    def services(self) -> ServiceReads: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +31,7 @@ class ServiceListing:
         return service_task_counts(self.counts_by_origin.get(origin, {}))
 
 
-async def list_services(*, store: Store) -> ServiceListing:
+async def list_services(*, store: ServiceListingStore) -> ServiceListing:
     counts = await store.tasks.count_by_origin_status()
     return ServiceListing(
         services=await store.services.all(),

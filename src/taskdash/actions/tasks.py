@@ -17,8 +17,8 @@ from taskdash.domain.models import UNCLAIMED, Role, Task, TaskEvent, TaskQuery, 
 from taskdash.domain.ports import (
     ClaimRules,
     ServiceReads,
-    Store,
     TaskClaims,
+    TaskHistory,
     TaskReads,
     UserRepo,
 )
@@ -36,8 +36,8 @@ class ServiceReadStore(Protocol):
     def services(self) -> ServiceReads: ...
 
 
-class ActionTasks(TaskReads, TaskClaims, Protocol):
-    """The parts of the tasks the task actions use: reads and claims."""
+class ActionTasks(TaskReads, TaskClaims, TaskHistory, Protocol):
+    """The parts of the tasks the task actions use: reads, claims and a task's history."""
 
 
 class TaskActionStore(Protocol):
@@ -150,7 +150,7 @@ def merge_pages(pages: Sequence[list[Task]], *, newest_first: bool, limit: int) 
 
 
 async def list_page(
-    *, store: Store, user: User, query: TaskQuery, unclaimed: bool, online: bool | None
+    *, store: TaskActionStore, user: User, query: TaskQuery, unclaimed: bool, online: bool | None
 ) -> TaskListing:
     """One page of what `user` may see (or, `unclaimed`, may claim) of `query`; `online`
     keeps only tasks of services that are online (True) or offline (False)."""
@@ -166,14 +166,14 @@ async def list_page(
     return TaskListing(tasks=page, offline=offline)
 
 
-async def list_unclaimed(*, store: Store, user: User, query: TaskQuery) -> list[Task]:
+async def list_unclaimed(*, store: TaskActionStore, user: User, query: TaskQuery) -> list[Task]:
     """What `user` can claim of `query` (services that are offline left out)."""
     offline = await offline_origins(store)
     return await store.tasks.find(unclaimed_query(user, query, offline))
 
 
 async def task_with_history(
-    *, store: Store, user: User, task_id: str, limit: int
+    *, store: TaskActionStore, user: User, task_id: str, limit: int
 ) -> TaskWithHistory:
     task = await get_task(store=store, user=user, task_id=task_id)
     offline = await offline_origins(store)
