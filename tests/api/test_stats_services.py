@@ -30,7 +30,7 @@ from tests.support import (
 )
 from tests.sync.test_sweeps import beat, heartbeats
 
-HEARTBEAT_TIMEOUT_S = 1.0
+HEARTBEAT_TIMEOUT_S = 2.0  # beats every 0.3 s keep a service online even on a busy machine
 HEALTH_SWEEP_S = 0.2
 HOUR_S = 3600.0
 FAST_HEALTH = {
@@ -43,7 +43,7 @@ BAD_REQUEST, FORBIDDEN, NOT_LOGGED_IN = 1000, 1005, 1004
 
 @pytest.fixture(params=["sqlite", "mongo"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    """A live server whose services go offline one second after their last heartbeat."""
+    """A live server whose services go offline two seconds after their last heartbeat."""
     with live_server_on(request.param, request, tmp_path, **FAST_HEALTH) as live:
         live.add_user("boss", "manager")
         live.add_user("smq")
@@ -205,7 +205,7 @@ def test_metadata_errors_are_counted_bounded_and_kept_after_recovery(
                 services = boss.get("/api/v1/services").json()["services"]
                 return bool(services[0]["metadata_synced_at"])
 
-            wait_until(recovered, timeout_s=20)
+            wait_until(recovered, timeout_s=30)
             after = timeline(boss)
             assert after["metadata_errors"] >= found["metadata_errors"]
             assert after["last_metadata_error"] == error  # the last error stays visible
