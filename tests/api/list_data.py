@@ -15,7 +15,7 @@ STATUSES = ("", "编辑中", "已完成", "待检查")
 
 
 def fill(server: LiveServer, n: int = 30) -> list[str]:
-    """`n` tasks (tied CreateTimes, four statuses, awkward Reserved and EditInfo), some held by
+    """`n` tasks (tied CreateTimes, four statuses, awkward EditInfo), some held by
     `ann` and `bob`, one checked by `chk`; users mgr (manager), ann, bob (annotators), chk."""
     add_users(
         server,
@@ -30,8 +30,7 @@ def fill(server: LiveServer, n: int = 30) -> list[str]:
             project=f"proj-{i % 3}",
             task_type=("satEdit", "vidEdit")[i % 2],
             created=1_700_000_000 + i // 3,
-            Reserved=AWKWARD[i % len(AWKWARD)],
-            EditInfo=f"info {i}, 第{i}",
+            EditInfo=AWKWARD[i % len(AWKWARD)],
         )
         for i in range(n)
     ]
