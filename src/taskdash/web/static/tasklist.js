@@ -16,9 +16,9 @@ const NEW_ROW_MS = 3000;
 
 export class TaskList {
   /**
-   * columns: [{key, label, cell(task, list), className, sort: "newest"|"oldest"|null}]
-   * fetchPage({cursor, limit}) -> {items, next_cursor}; emptyText() -> string;
-   * selectable: shows checkboxes; onSort(): called when the sortable header is pressed.
+   * columns: [{key, label, cell(task, list), className, sort: {key, order} for sortable ones}]
+   * fetchPage({cursor, limit, count}) -> {items, next_cursor, total (when count)};
+   * emptyText() -> string; selectable: shows checkboxes; onSort(key): a sortable header pressed.
    */
   constructor({ columns, fetchPage, emptyText, selectable = false, onSort, onSelection, label }) {
     this.columns = columns;
@@ -30,6 +30,7 @@ export class TaskList {
     this.items = [];
     this.rows = new Map(); // ID -> {sig, tr}
     this.nextCursor = null;
+    this.total = null; // every task of the list, over all pages (from the first page's count)
     this.selected = new RowSelection();
     this.focusId = null;
     this.generation = 0;
@@ -84,7 +85,7 @@ export class TaskList {
     this.showStatus("loading");
     this.busy = true;
     try {
-      const page = await this.fetchPage({ cursor: null, limit: PAGE_SIZE });
+      const page = await this.fetchPage({ cursor: null, limit: PAGE_SIZE, count: true });
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: false });
       this.loaded = true;
@@ -130,7 +131,7 @@ export class TaskList {
     this.busy = true;
     try {
       const limit = Math.min(maxPage(PAGE_SIZE), Math.max(PAGE_SIZE, this.items.length));
-      const page = await this.fetchPage({ cursor: null, limit });
+      const page = await this.fetchPage({ cursor: null, limit, count: true });
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: true, limit });
     } catch (error) {
@@ -163,6 +164,7 @@ export class TaskList {
     const before = new Set(this.items.map((task) => task.ID));
     this.items = page.items;
     this.nextCursor = page.items.length >= limit ? page.next_cursor : null;
+    this.total = page.total ?? null;
     const fresh = new Set(
       highlight ? this.items.filter((task) => !before.has(task.ID)).map((task) => task.ID) : [],
     );
@@ -186,9 +188,11 @@ export class TaskList {
       );
     }
     const n = formatNumber(this.items.length);
-    this.count.textContent = this.items.length
-      ? t(this.nextCursor ? "shown" : "shownAll", { n })
-      : "";
+    const total = this.total === null ? null : formatNumber(this.total);
+    let count = "";
+    if (this.items.length && !this.nextCursor) count = t("shownAll", { n });
+    else if (this.items.length) count = total ? t("shownOfTotal", { n, total }) : t("shown", { n });
+    this.count.textContent = count;
     this.moreButton.hidden = !this.nextCursor;
   }
 
