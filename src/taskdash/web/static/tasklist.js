@@ -13,6 +13,8 @@ export { statusBadge, offlineBadge, openLink } from "./task-cells.js";
 
 export const PAGE_SIZE = 50;
 const NEW_ROW_MS = 3000;
+// A live refresh asks for the total again at most this often (a count reads every match).
+const RECOUNT_MS = 10000;
 
 export class TaskList {
   /**
@@ -31,6 +33,7 @@ export class TaskList {
     this.rows = new Map(); // ID -> {sig, tr}
     this.nextCursor = null;
     this.total = null; // every task of the list, over all pages (from the first page's count)
+    this.countedAt = 0;
     this.selected = new RowSelection();
     this.focusId = null;
     this.generation = 0;
@@ -131,7 +134,8 @@ export class TaskList {
     this.busy = true;
     try {
       const limit = Math.min(maxPage(PAGE_SIZE), Math.max(PAGE_SIZE, this.items.length));
-      const page = await this.fetchPage({ cursor: null, limit, count: true });
+      const count = Date.now() - this.countedAt >= RECOUNT_MS;
+      const page = await this.fetchPage({ cursor: null, limit, count });
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: true, limit });
     } catch (error) {
@@ -164,7 +168,7 @@ export class TaskList {
     const before = new Set(this.items.map((task) => task.ID));
     this.items = page.items;
     this.nextCursor = page.items.length >= limit ? page.next_cursor : null;
-    this.total = page.total ?? null;
+    if ("total" in page) [this.total, this.countedAt] = [page.total, Date.now()];
     const fresh = new Set(
       highlight ? this.items.filter((task) => !before.has(task.ID)).map((task) => task.ID) : [],
     );
