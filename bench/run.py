@@ -34,6 +34,7 @@ FULL = [
     ["bench/list_page.py", "10000,100000", "1000", "mongo"],
     ["bench/claim.py", "10000", "200", "3"],
     ["bench/claim.py", "3000", "200", "3", "mongo", "2"],
+    ["bench/list_tools.py", "1000000"],
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
@@ -42,6 +43,7 @@ QUICK = [
     ["bench/list_page.py", "10000", "50", "mongo"],
     ["bench/claim.py", "3000", "200", "1"],
     ["bench/claim.py", "1000", "200", "1", "mongo", "2"],
+    ["bench/list_tools.py", "20000"],
 ]
 
 

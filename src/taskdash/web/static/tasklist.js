@@ -13,8 +13,10 @@ export { statusBadge, offlineBadge, openLink } from "./task-cells.js";
 
 export const PAGE_SIZE = 50;
 const NEW_ROW_MS = 3000;
-// A live refresh asks for the total again at most this often (a count reads every match).
-const RECOUNT_MS = 10000;
+// The total is asked apart from the page (a count reads every matching task, which at a
+// million tasks takes far longer than a page): after the first page, then on live refreshes
+// at most this often.
+const RECOUNT_MS = 30000;
 
 export class TaskList {
   /**
@@ -32,7 +34,7 @@ export class TaskList {
     this.items = [];
     this.rows = new Map(); // ID -> {sig, tr}
     this.nextCursor = null;
-    this.total = null; // every task of the list, over all pages (from the first page's count)
+    this.total = null; // every task of the list, over all pages
     this.countedAt = 0;
     this.selected = new RowSelection();
     this.focusId = null;
@@ -88,10 +90,11 @@ export class TaskList {
     this.showStatus("loading");
     this.busy = true;
     try {
-      const page = await this.fetchPage({ cursor: null, limit: PAGE_SIZE, count: true });
+      const page = await this.fetchPage({ cursor: null, limit: PAGE_SIZE });
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: false });
       this.loaded = true;
+      this.recount(generation);
     } catch (error) {
       if (generation !== this.generation) return;
       this.items = [];
@@ -134,10 +137,10 @@ export class TaskList {
     this.busy = true;
     try {
       const limit = Math.min(maxPage(PAGE_SIZE), Math.max(PAGE_SIZE, this.items.length));
-      const count = Date.now() - this.countedAt >= RECOUNT_MS;
-      const page = await this.fetchPage({ cursor: null, limit, count });
+      const page = await this.fetchPage({ cursor: null, limit });
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: true, limit });
+      if (Date.now() - this.countedAt >= RECOUNT_MS) this.recount(generation);
     } catch (error) {
       if (generation === this.generation && !this.items.length) this.showStatus("error", error);
     } finally {
@@ -168,7 +171,6 @@ export class TaskList {
     const before = new Set(this.items.map((task) => task.ID));
     this.items = page.items;
     this.nextCursor = page.items.length >= limit ? page.next_cursor : null;
-    if ("total" in page) [this.total, this.countedAt] = [page.total, Date.now()];
     const fresh = new Set(
       highlight ? this.items.filter((task) => !before.has(task.ID)).map((task) => task.ID) : [],
     );
@@ -176,6 +178,19 @@ export class TaskList {
     this.renderRows(fresh);
     this.showStatus(this.items.length ? "ok" : "empty");
     if (fresh.size) this.newPill.announce(fresh, (id) => this.rows.get(id)?.tr);
+  }
+
+  /** Ask for the list's total (shown once it comes; a failure leaves the count without it). */
+  async recount(generation) {
+    this.countedAt = Date.now();
+    try {
+      const { total } = await this.fetchPage({ cursor: null, limit: 1, count: true });
+      if (generation !== this.generation) return;
+      this.total = total;
+      this.renderCount();
+    } catch {
+      this.countedAt = 0;
+    }
   }
 
   showStatus(kind, error = null) {
@@ -191,13 +206,17 @@ export class TaskList {
         h("button", { type: "button", class: "btn", onclick: () => this.load() }, t("retry")),
       );
     }
+    this.renderCount();
+    this.moreButton.hidden = !this.nextCursor;
+  }
+
+  renderCount() {
     const n = formatNumber(this.items.length);
     const total = this.total === null ? null : formatNumber(this.total);
     let count = "";
     if (this.items.length && !this.nextCursor) count = t("shownAll", { n });
     else if (this.items.length) count = total ? t("shownOfTotal", { n, total }) : t("shown", { n });
     this.count.textContent = count;
-    this.moreButton.hidden = !this.nextCursor;
   }
 
   renderRows(fresh) {
