@@ -110,8 +110,10 @@ async def test_history_lines_between_two_times_page_in_order(store: Store) -> No
 
 
 def _sorted_list_queries() -> list[TaskQuery]:
+    """Every sort of all tasks; every sort but UpdatedAt of one status and of the unclaimed
+    list (UpdatedAt sorts a status' tasks: an index for it would cost every new task a write)."""
     queries = []
-    for fields in SORTS.values():
+    for name, fields in SORTS.items():
         for newest_first in (False, True):
             for base in (
                 TaskQuery(),
@@ -120,7 +122,13 @@ def _sorted_list_queries() -> list[TaskQuery]:
                     status=UNCLAIMED, user="", groups=("", "g"), exclude_origins=("http://a",)
                 ),
             ):
-                after = (*(("x" if f in ("status", "user") else 5) for f in fields), "id")
+                if name == "UpdatedAt" and base.status is not None:
+                    continue
+                fixed = dict(base.equalities())  # a cursor of this list holds their values
+                after = (
+                    *(fixed.get(f, "x" if f in ("status", "user") else 5) for f in fields),
+                    "id",
+                )
                 queries.append(replace(base, sort=fields, newest_first=newest_first))
                 queries.append(replace(base, sort=fields, newest_first=newest_first, after=after))
     return queries

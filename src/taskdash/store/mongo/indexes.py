@@ -49,9 +49,8 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         _index("tasks_time", "time", "_id"),
         _index("tasks_claimed", "claimed_at", partial={"status": CLAIMED}),
         _index("tasks_origin", "origin", "status"),
-        # Lists sorted by UpdatedAt or user (with or without a status): sqlite/schema.py.
+        # Lists sorted by UpdatedAt or user: sqlite/schema.py.
         _index("tasks_updated", "updated_at", "_id"),
-        _index("tasks_status_updated", "status", "updated_at", "_id"),
         _index("tasks_user_time", "user", "time", "_id"),
         # The history sweep's order (history.py): every write carrying lines, by its time.
         _index(
