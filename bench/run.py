@@ -35,6 +35,7 @@ FULL = [
     ["bench/claim.py", "10000", "200", "3"],
     ["bench/claim.py", "3000", "200", "3", "mongo", "2"],
     ["bench/stats_services.py", "10000,100000,1000000", "1000"],
+    ["bench/list_tools.py", "1000000"],
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
@@ -44,6 +45,7 @@ QUICK = [
     ["bench/claim.py", "3000", "200", "1"],
     ["bench/claim.py", "1000", "200", "1", "mongo", "2"],
     ["bench/stats_services.py", "10000", "200"],
+    ["bench/list_tools.py", "20000"],
 ]
 
 

@@ -36,6 +36,7 @@ from taskdash.web.routes import (
     auth,
     compat,
     events,
+    exports,
     health,
     services,
     stats_services,
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         compat.router,
         auth.router,
+        exports.router,  # before tasks: /tasks/export.csv is not a task ID
         tasks.router,
         ui_settings.router,
         services.router,

@@ -54,6 +54,10 @@ EXPECTED: dict[str, tuple[Outcome, ...]] = {
     "POST /api/v1/tasks/{id}/release other":  (NO_LOGIN, HIDDEN,    HIDDEN,    OK,        OK),
     "POST /api/v1/tasks/assign":              (NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
     "POST /api/v1/tasks/assign/plan":         (NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
+    "GET /api/v1/tasks/export.csv":           (NO_LOGIN, OK,        OK,        OK,        OK),
+    "GET /api/v1/tasks/export.csv?user=other":(NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
+    "GET /api/v1/tasks/distinct":             (NO_LOGIN, OK,        OK,        OK,        OK),
+    "GET /api/v1/history/export.csv":         (NO_LOGIN, OK,        OK,        OK,        OK),
     "GET /api/v1/settings/ui":                (NO_LOGIN, OK,        OK,        OK,        OK),
     "GET /api/v1/services":                   (NO_LOGIN, OK,        OK,        OK,        OK),
     "GET /api/v1/dead-letters":               (NO_LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
@@ -213,6 +217,22 @@ def _assign_plan(w: World, role: str, c: httpx.Client) -> httpx.Response:
     return c.post("/api/v1/tasks/assign/plan", json={"ids": [w.new_task()], "user": OTHER})
 
 
+def _export_tasks(w: World, role: str, c: httpx.Client) -> httpx.Response:
+    return c.get("/api/v1/tasks/export.csv")
+
+
+def _export_tasks_of_other(w: World, role: str, c: httpx.Client) -> httpx.Response:
+    return c.get("/api/v1/tasks/export.csv", params={"user": OTHER})
+
+
+def _distinct(w: World, role: str, c: httpx.Client) -> httpx.Response:
+    return c.get("/api/v1/tasks/distinct", params={"field": "project"})
+
+
+def _export_history(w: World, role: str, c: httpx.Client) -> httpx.Response:
+    return c.get("/api/v1/history/export.csv")
+
+
 def _ui_settings(w: World, role: str, c: httpx.Client) -> httpx.Response:
     return c.get("/api/v1/settings/ui")
 
@@ -254,6 +274,10 @@ OPERATIONS: dict[str, Operation] = {
     "POST /api/v1/tasks/{id}/release other": _release_other,
     "POST /api/v1/tasks/assign": _assign,
     "POST /api/v1/tasks/assign/plan": _assign_plan,
+    "GET /api/v1/tasks/export.csv": _export_tasks,
+    "GET /api/v1/tasks/export.csv?user=other": _export_tasks_of_other,
+    "GET /api/v1/tasks/distinct": _distinct,
+    "GET /api/v1/history/export.csv": _export_history,
     "GET /api/v1/settings/ui": _ui_settings,
     "GET /api/v1/services": _services,
     "GET /api/v1/dead-letters": _dead_letters,

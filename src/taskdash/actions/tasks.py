@@ -22,6 +22,7 @@ from taskdash.domain.ports import (
     TaskReads,
     UserRepo,
 )
+from taskdash.domain.task_sorts import sort_key
 from taskdash.domain.user_names import user_name_key
 from taskdash.metrics import CLAIMS
 from taskdash.settings import Settings
@@ -128,19 +129,27 @@ async def list_tasks(*, store: TaskActionStore, user: User, query: TaskQuery) ->
     if query.user is not None and query.user not in ("", user.name):
         require_role(user, Role.MANAGER)
     scopes = visible_scopes(user, query)
+    return await find_in_scopes(store=store, scopes=scopes, query=query)
+
+
+async def find_in_scopes(
+    *, store: TaskActionStore, scopes: Sequence[TaskQuery], query: TaskQuery
+) -> list[Task]:
+    """One page of `query` over the union of `scopes` (each `query` with other filters)."""
     if len(scopes) == 1:
         return await store.tasks.find(scopes[0])
     # An offset counts over the union, so each scope is read from its start up to the window.
     window = query.offset + query.limit
     pages = [await store.tasks.find(replace(scope, offset=0, limit=window)) for scope in scopes]
-    return merge_pages(pages, newest_first=query.newest_first, limit=window)[query.offset :]
+    return merge_pages(pages, query=query, limit=window)[query.offset :]
 
 
-def merge_pages(pages: Sequence[list[Task]], *, newest_first: bool, limit: int) -> list[Task]:
-    """Merge pages that are each sorted by (time, id), dropping repeats."""
+def merge_pages(pages: Sequence[list[Task]], *, query: TaskQuery, limit: int) -> list[Task]:
+    """Merge pages that are each in `query`'s order, dropping repeats."""
     seen: set[str] = set()
     merged: list[Task] = []
-    for task in heapq.merge(*pages, key=lambda t: (t.time, t.id), reverse=newest_first):
+    order = query.sort
+    for task in heapq.merge(*pages, key=lambda t: sort_key(t, order), reverse=query.newest_first):
         if task.id not in seen:
             seen.add(task.id)
             merged.append(task)
@@ -154,16 +163,33 @@ async def list_page(
 ) -> TaskListing:
     """One page of what `user` may see (or, `unclaimed`, may claim) of `query`; `online`
     keeps only tasks of services that are online (True) or offline (False)."""
+    scopes = await list_scopes(
+        store=store, user=user, query=query, unclaimed=unclaimed, online=online
+    )
+    page = await find_in_scopes(store=store, scopes=scopes.queries, query=query)
+    return TaskListing(tasks=page, offline=scopes.offline)
+
+
+@dataclass(frozen=True, slots=True)
+class ListScopes:
+    queries: list[TaskQuery]  # their union is the list
+    offline: tuple[str, ...]  # origins whose every service is offline
+
+
+async def list_scopes(
+    *, store: ServiceReadStore, user: User, query: TaskQuery, unclaimed: bool, online: bool | None
+) -> ListScopes:
+    """The index-served queries whose union is a list_page's list (its order and page kept)."""
     offline = await offline_origins(store)
     if online is True:
         query = replace(query, exclude_origins=offline)
     elif online is False:
         query = replace(query, origins=offline)
     if unclaimed:
-        page = await store.tasks.find(unclaimed_query(user, query, offline))
-    else:
-        page = await list_tasks(store=store, user=user, query=query)
-    return TaskListing(tasks=page, offline=offline)
+        return ListScopes([unclaimed_query(user, query, offline)], offline)
+    if query.user is not None and query.user not in ("", user.name):
+        require_role(user, Role.MANAGER)
+    return ListScopes(visible_scopes(user, query), offline)
 
 
 async def list_unclaimed(*, store: TaskActionStore, user: User, query: TaskQuery) -> list[Task]:

@@ -6,6 +6,7 @@ import dataclasses
 import enum
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from taskdash.domain.task_record import COMPAT_TASK_FIELDS, TASK_FIELDS, task_json
@@ -242,7 +243,10 @@ class TaskQuery:
     claimed_before: float | None = None  # only tasks held (已领取) since before this time
     newest_first: bool = False
     limit: int = 50
-    after: tuple[int, str] | None = None
+    # The order: these stored fields, then the task ID (task_sorts.SORTS); `after` holds a
+    # task's values of them, ID last.
+    sort: tuple[str, ...] = ("time",)
+    after: tuple[Any, ...] | None = None
     offset: int = 0
 
     def equalities(self) -> list[tuple[str, str]]:

@@ -199,7 +199,36 @@ class TaskHistory(Protocol):
 
 
 @runtime_checkable
-class TaskRepo(TaskWrites, TaskReads, TaskClaims, TaskHistory, StuckTaskCounts, Protocol):
+class TaskListReads(Protocol):
+    """What the lists show besides a page: totals, distinct values, history lines by time."""
+
+    async def count(self, query: TaskQuery) -> int:
+        """How many tasks match `query`'s filters (its page and order ignored)."""
+        ...
+
+    async def distinct(self, *, field: str, query: TaskQuery, limit: int) -> list[str]:
+        """The first `limit` non-empty values of `field` (project_id, type, group) among the
+        tasks matching `query`, sorted by code point."""
+        ...
+
+    async def events_between(
+        self,
+        *,
+        since: float,
+        until: float,
+        after: tuple[float, int] | None,
+        task_ids: Sequence[str] | None,
+        limit: int,
+    ) -> list[TaskEvent]:
+        """History lines with `since` <= at < `until`, by (at, seq), past `after` (at, seq);
+        only those of `task_ids` when given."""
+        ...
+
+
+@runtime_checkable
+class TaskRepo(
+    TaskWrites, TaskReads, TaskClaims, TaskHistory, TaskListReads, StuckTaskCounts, Protocol
+):
     """Every part of the tasks, as a backend's `store.tasks` implements them."""
 
 

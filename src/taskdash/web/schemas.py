@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from taskdash.actions.assignment import AssignPlan
-from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Service, Task, TaskEvent, User
 from taskdash.domain.task_record import API_TASK_FIELDS, FieldKind, task_json
 
@@ -88,6 +84,9 @@ class TaskOut(_TaskRecordOut):
 class TaskPage(BaseModel):
     items: list[TaskOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+    total: int | None = Field(
+        None, description="with `count=true`: how many tasks the list holds over all its pages"
+    )
 
 
 class EventOut(BaseModel):
@@ -154,6 +153,26 @@ class TaskFilter(BaseModel):
     claimed_before: float | None = Field(
         None, allow_inf_nan=False, description="tasks held (已领取) since before this Unix time"
     )
+
+
+SortName = Literal["CreateTime", "UpdatedAt", "status", "user"]
+
+
+class TaskListIn(TaskFilter):
+    """The list's filters with its scope and order (the list and its CSV export)."""
+
+    unclaimed: bool = Field(False, description="only what the caller can claim")
+    online: bool | None = Field(None, description="only tasks of online (or offline) services")
+    sort: SortName = Field(
+        "CreateTime", description="order by this (status and user: then by CreateTime)"
+    )
+    order: Literal["oldest", "newest"] = Field(
+        "oldest", description="ascending (oldest) or descending (newest)"
+    )
+
+
+class DistinctOut(BaseModel):
+    values: list[str] = Field(description="sorted, non-empty, at most 1,000")
 
 
 class AssignIn(BaseModel):
@@ -295,24 +314,3 @@ class UserPatch(BaseModel):
     group: str | None = None
     disabled: bool | None = None
     password: str | None = Field(None, min_length=8, max_length=1024)
-
-
-def encode_cursor(time: int, task_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{time}:{task_id}".encode()).decode().rstrip("=")
-
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_CURSOR_TIME = re.compile(r"-?[0-9]{1,19}")
-
-
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    """The (time, task ID) a cursor from `encode_cursor` holds; BadRequest for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest("cursor is not one this API gave") from None
-    time, _, task_id = raw.partition(":")
-    # CreateTime is an int64 in both stores: a bigger number cannot be compared with it.
-    if not _CURSOR_TIME.fullmatch(time) or not INT64_MIN <= int(time) <= INT64_MAX:
-        raise BadRequest("cursor is not one this API gave")
-    return int(time), task_id

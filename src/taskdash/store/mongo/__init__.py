@@ -13,7 +13,7 @@ from taskdash.store.mongo.dead_letters import MongoDeadLetterRepo
 from taskdash.store.mongo.indexes import ensure_indexes
 from taskdash.store.mongo.metadata import MongoMetadataRepo
 from taskdash.store.mongo.services import MongoServiceRepo
-from taskdash.store.mongo.tasks import MongoTaskRepo
+from taskdash.store.mongo.task_lists import MongoTasks
 
 
 class MongoStore:
@@ -23,7 +23,7 @@ class MongoStore:
         self.url = url
         self._client = connect(url)
         self._db = self._client[database]
-        self.tasks = MongoTaskRepo(self._db)
+        self.tasks = MongoTasks(self._db)
         self.services = MongoServiceRepo(self._db)
         self.accounts = MongoAccountRepo(self._db)
         self.dead_letters = MongoDeadLetterRepo(self._db)

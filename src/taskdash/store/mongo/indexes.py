@@ -49,6 +49,9 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         _index("tasks_time", "time", "_id"),
         _index("tasks_claimed", "claimed_at", partial={"status": CLAIMED}),
         _index("tasks_origin", "origin", "status"),
+        # Lists sorted by UpdatedAt or user: sqlite/schema.py.
+        _index("tasks_updated", "updated_at", "_id"),
+        _index("tasks_user_time", "user", "time", "_id"),
         # The history sweep's order (history.py): every write carrying lines, by its time.
         _index(
             "tasks_pending_history",
@@ -71,6 +74,7 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         # A line's identity: copying it twice stores it once (lines copied in from another
         # store, and those from before identities, have none).
         _index("task_events_key", "key", unique=True, partial={"key": {"$type": "string"}}),
+        _index("task_events_at", "at", "_id"),  # history exported by time
     ),
     "dead_letters": (
         _index("dead_letters_at", "at", "_id"),

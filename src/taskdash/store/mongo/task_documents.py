@@ -10,6 +10,7 @@ from bson.int64 import Int64
 from taskdash.domain.models import CLAIMED, StatusSource, Task, TaskQuery
 from taskdash.domain.rules import OPTIONAL_FIELDS
 from taskdash.domain.task_record import TASK_FIELDS, FieldKind
+from taskdash.domain.task_sorts import page_order
 from taskdash.store.mongo.client import Document
 
 # How a kind of field differs in a document from the Task (kinds not named are the same).
@@ -79,20 +80,37 @@ def list_filter(query: TaskQuery) -> Document:
         else:
             found["status"] = CLAIMED
         found["claimed_at"] = {"$lt": query.claimed_before}
-    if query.after is not None:
-        time, task_id = query.after
-        # A range on `time` bounds the index scan; the $nor drops the ties already seen.
-        if query.newest_first:
-            found["time"] = {"$lte": time}
-            extra.append({"$nor": [{"time": time, "_id": {"$gte": task_id}}]})
+    keys, after = page_order(query)
+    if after is not None:
+        first, bound, seen = _after(keys, after, newest_first=query.newest_first)
+        if first in found:  # an equality on it already (a status sort of one status)
+            extra.append({first: bound})
         else:
-            found["time"] = {"$gte": time}
-            extra.append({"$nor": [{"time": time, "_id": {"$lte": task_id}}]})
+            found[first] = bound
+        extra.append(seen)
     if extra:
         found["$and"] = extra
     return found
 
 
+def _after(
+    keys: tuple[str, ...], values: tuple[Any, ...], *, newest_first: bool
+) -> tuple[str, Document, Document]:
+    """The keyset bound past `values` of `keys`: the first key's range (which bounds the index
+    scan), and a $nor that drops the ties already seen."""
+    reach = "$lte" if newest_first else "$gte"
+    # Seen: tied on the keys before, and on this one before the cursor (at it, for the ID).
+    before, at_or_before = ("$gt", "$gte") if newest_first else ("$lt", "$lte")
+    seen = [
+        {
+            **dict(zip(keys[:index], values[:index], strict=True)),
+            keys[index]: {at_or_before if index == len(keys) - 1 else before: values[index]},
+        }
+        for index in range(1, len(keys))
+    ]
+    return keys[0], {reach: values[0]}, {"$nor": seen}
+
+
 def list_sort(query: TaskQuery) -> list[tuple[str, Any]]:
     direction = -1 if query.newest_first else 1
-    return [("time", direction), ("_id", direction)]
+    return [(key, direction) for key in page_order(query)[0]]

@@ -11,7 +11,7 @@ from taskdash.store.sqlite.dead_letters import SqliteDeadLetterRepo
 from taskdash.store.sqlite.metadata import SqliteMetadataRepo
 from taskdash.store.sqlite.schema import migrate
 from taskdash.store.sqlite.services import SqliteServiceRepo
-from taskdash.store.sqlite.tasks import SqliteTaskRepo
+from taskdash.store.sqlite.task_lists import SqliteTasks
 
 
 class SqliteStore:
@@ -21,7 +21,7 @@ class SqliteStore:
         self.url = url
         self.path = path
         self._db = SqliteDb(path)
-        self.tasks = SqliteTaskRepo(self._db)
+        self.tasks = SqliteTasks(self._db)
         self.services = SqliteServiceRepo(self._db)
         self.accounts = SqliteAccountRepo(self._db)
         self.dead_letters = SqliteDeadLetterRepo(self._db)

@@ -204,6 +204,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE services ADD COLUMN last_metadata_error_at REAL;
     CREATE INDEX dead_letters_at ON dead_letters (at)
     """,
+    # Lists sorted by UpdatedAt or user, history exported by time. (Each index costs every
+    # new task a write: one of one status by UpdatedAt sorts that status' tasks instead.)
+    """
+    CREATE INDEX tasks_updated ON tasks (updated_at, _id);
+    CREATE INDEX tasks_user_time ON tasks (user, time, _id);
+    CREATE INDEX task_events_at ON task_events (at, seq)
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ from taskdash.domain import rules as domain_rules
 from taskdash.domain.errors import NothingToClaim, TaskNotClaimable, TaskNotFound
 from taskdash.domain.models import CLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
+from taskdash.domain.task_sorts import page_order
 from taskdash.store.sqlite.db import SqliteDb
 from taskdash.store.sqlite.task_rows import (
     COLUMNS,
@@ -110,6 +111,24 @@ _PARTIAL_INDEX_COLUMNS = frozenset({"user", "checker"})
 
 def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     """SQL for one page of `query`; each filter set is served by one of the task indexes."""
+    where, params = list_conditions(query)
+    direction = "DESC" if query.newest_first else "ASC"
+    order, after = page_order(query)
+    keys = [quoted(name) for name in order]
+    if after is not None:
+        marks = ", ".join("?" * len(keys))
+        where.append(f"({', '.join(keys)}) {'<' if query.newest_first else '>'} ({marks})")
+        params.extend(after)
+    sql = _SELECT
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {', '.join(f'{key} {direction}' for key in keys)} LIMIT ? OFFSET ?"
+    params.extend((query.limit, query.offset))
+    return sql, params
+
+
+def list_conditions(query: TaskQuery) -> tuple[list[str], list[Any]]:
+    """The WHERE conditions (and their parameters) of `query`'s filters, without its page."""
     where: list[str] = []
     params: list[Any] = []
     for name, value in query.equalities():
@@ -129,16 +148,7 @@ def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     if query.claimed_before is not None:
         where.append(f"status = '{CLAIMED}' AND claimed_at < ?")  # a literal: the partial index
         params.append(query.claimed_before)
-    direction = "DESC" if query.newest_first else "ASC"
-    if query.after is not None:
-        where.append(f"(time, _id) {'<' if query.newest_first else '>'} (?, ?)")
-        params.extend(query.after)
-    sql = _SELECT
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY time {direction}, _id {direction} LIMIT ? OFFSET ?"
-    params.extend((query.limit, query.offset))
-    return sql, params
+    return where, params
 
 
 class SqliteTaskRepo:

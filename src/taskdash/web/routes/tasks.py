@@ -7,23 +7,25 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from taskdash.actions import assignment, tasks
+from taskdash.actions import assignment, list_totals, tasks
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import TaskQuery, User
 from taskdash.domain.ports import AssignChange
+from taskdash.domain.task_sorts import SORTS, sort_key
 from taskdash.web.deps import ManagerUser, SettingsDep, StoreDep, UserDep
+from taskdash.web.list_cursors import decode_cursor, encode_cursor
 from taskdash.web.schemas import (
     AssignIn,
     AssignOut,
     AssignPlanOut,
     ClaimNextIn,
+    DistinctOut,
     EventOut,
     TaskDetail,
     TaskFilter,
+    TaskListIn,
     TaskOut,
     TaskPage,
-    decode_cursor,
-    encode_cursor,
     error_responses,
 )
 
@@ -50,32 +52,52 @@ def filter_query(f: TaskFilter, *, blank_is_absent: bool = False) -> TaskQuery:
     )
 
 
-@router.get("")
+def list_query(params: TaskListIn, *, limit: int, cursor: str | None) -> TaskQuery:
+    """The store query of a list's parameters (its scope aside: list_page decides that)."""
+    return replace(
+        filter_query(params),
+        newest_first=params.order == "newest",
+        limit=limit,
+        sort=SORTS[params.sort],
+        after=decode_cursor(cursor, sort=params.sort) if cursor else None,
+    )
+
+
+@router.get("", response_model_exclude_unset=True)
 async def list_tasks(
     user: UserDep,
     store: StoreDep,
-    filters: Annotated[TaskFilter, Query()],
-    unclaimed: bool = False,
-    online: bool | None = None,
-    order: Literal["oldest", "newest"] = "oldest",
+    params: Annotated[TaskListIn, Query()],
     limit: Annotated[int, Query(ge=1, le=tasks.MAX_PAGE)] = 50,
     cursor: str | None = None,
+    count: Annotated[bool, Query(description="add `total`: the tasks over all pages")] = False,
 ) -> TaskPage:
     """One page of the tasks the caller may see; `unclaimed=true` lists what they can claim."""
-    query = replace(
-        filter_query(filters),
-        newest_first=order == "newest",
-        limit=limit,
-        after=decode_cursor(cursor) if cursor else None,
-    )
+    query = list_query(params, limit=limit, cursor=cursor)
+    unclaimed, online = params.unclaimed, params.online
     listing = await tasks.list_page(
         store=store, user=user, query=query, unclaimed=unclaimed, online=online
     )
     page = listing.tasks
-    next_cursor = encode_cursor(page[-1].time, page[-1].id) if len(page) == limit else None
-    return TaskPage(
-        items=[TaskOut.of(t, offline=listing.offline) for t in page], next_cursor=next_cursor
+    last = sort_key(page[-1], query.sort) if len(page) == limit else None
+    out = TaskPage(
+        items=[TaskOut.of(t, offline=listing.offline) for t in page],
+        next_cursor=encode_cursor(last, sort=params.sort) if last else None,
     )
+    if count:
+        out.total = await list_totals.count_visible(
+            store=store, user=user, query=query, unclaimed=unclaimed, online=online
+        )
+    return out
+
+
+@router.get("/distinct")
+async def distinct(
+    field: Literal["project", "type", "group"], user: UserDep, store: StoreDep
+) -> DistinctOut:
+    """The values of `field` among the tasks the caller may see (filter suggestions)."""
+    values = await list_totals.distinct_values(store=store, user=user, field=field)
+    return DistinctOut(values=values)
 
 
 @router.post("/claim-next")

@@ -1,9 +1,12 @@
 // A filter bar whose values live in the URL: each change navigates, so views can be bookmarked.
 
-import { h } from "./dom.js";
+import { api } from "./api.js";
+import { h, replace } from "./dom.js";
 import { t, statusLabel, KNOWN_STATUSES } from "./i18n.js";
 
 const seenValues = { type: new Set(), project: new Set(), user: new Set(), group: new Set() };
+const MAX_OPTIONS = 1000;
+let suggestions = null; // the server's distinct values, asked once per page load
 
 /** Remember values seen in task rows, offered as suggestions in the filter inputs. */
 export function noteTaskValues(tasks) {
@@ -17,6 +20,31 @@ export function noteTaskValues(tasks) {
 }
 
 const SUGGEST = { type: "type", project: "project", user: "user", checker: "user", group: "group" };
+
+function options(kind) {
+  const values = [...(seenValues[kind] || [])].sort().slice(0, MAX_OPTIONS);
+  return values.map((v) => h("option", { value: v }));
+}
+
+/** Ask the server for the types, projects and groups the user may see (once), and offer them
+ * in every filter input's suggestions. */
+export function loadSuggestions() {
+  suggestions ??= Promise.all(
+    ["type", "project", "group"].map(async (field) => {
+      const { values } = await api("GET", `/tasks/distinct?field=${field}`);
+      for (const value of values) seenValues[field].add(value);
+    }),
+  ).then(
+    () => {
+      for (const list of document.querySelectorAll("datalist[data-suggest]"))
+        replace(list, options(list.dataset.suggest));
+    },
+    () => {
+      suggestions = null; // try again on the next page
+    },
+  );
+  return suggestions;
+}
 
 /**
  * fields: ["type", "project", "status", ...]; query: current values; apply(nextQuery).
@@ -52,7 +80,6 @@ export function filterBar({ fields, query, apply, idPrefix }) {
       );
     } else {
       const listId = `${id}-options`;
-      const options = [...(seenValues[SUGGEST[key]] || [])].sort().slice(0, 200);
       input = h("input", {
         id,
         name: key,
@@ -64,11 +91,7 @@ export function filterBar({ fields, query, apply, idPrefix }) {
         onchange: submit,
       });
       form.append(
-        h(
-          "datalist",
-          { id: listId },
-          options.map((v) => h("option", { value: v })),
-        ),
+        h("datalist", { id: listId, dataset: { suggest: SUGGEST[key] } }, options(SUGGEST[key])),
       );
     }
     input.value = query[key] || "";

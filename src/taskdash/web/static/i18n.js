@@ -91,8 +91,6 @@ const WORDS = {
     "col.checker": "校验人",
     "col.group": "组",
     "col.actions": "操作",
-    "sort.newest": "按创建时间排序：最新在前（点击切换）",
-    "sort.oldest": "按创建时间排序：最早在前（点击切换）",
     claim: "领取",
     claimNext: "领取下一个",
     release: "释放",
@@ -253,6 +251,13 @@ const WORDS = {
     "dur.s": "{n} 秒",
     "dur.min": "{n} 分钟",
     "dur.h": "{n} 小时",
+    // lists: totals, sorting, CSV download
+    shownOfTotal: "已显示 {n} 条，共 {total} 条",
+    "sort.by": "按“{col}”排序（点击）",
+    "sort.asc": "按“{col}”升序排列（点击切换为降序）",
+    "sort.desc": "按“{col}”降序排列（点击切换为升序）",
+    download: "下载 CSV",
+    downloadTitle: "以 CSV 下载当前筛选的全部任务（UTF-8，可用电子表格打开）",
   },
   en: {
     skip: "Skip to main content",
@@ -298,8 +303,6 @@ const WORDS = {
     "col.checker": "Checker",
     "col.group": "Group",
     "col.actions": "Actions",
-    "sort.newest": "Sorted by creation time, newest first (click to switch)",
-    "sort.oldest": "Sorted by creation time, oldest first (click to switch)",
     claim: "Claim",
     claimNext: "Claim next",
     release: "Release",
@@ -461,6 +464,13 @@ const WORDS = {
     "dur.s": "{n} s",
     "dur.min": "{n} min",
     "dur.h": "{n} h",
+    // lists: totals, sorting, CSV download
+    shownOfTotal: "Showing {n} of {total}",
+    "sort.by": "Sort by {col} (click)",
+    "sort.asc": "Sorted by {col}, ascending (click for descending)",
+    "sort.desc": "Sorted by {col}, descending (click for ascending)",
+    download: "Download CSV",
+    downloadTitle: "Download every task matching the filters as CSV (UTF-8, opens in spreadsheets)",
   },
 };
 

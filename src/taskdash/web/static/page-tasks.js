@@ -3,10 +3,19 @@
 import { api, queryString } from "./api.js";
 import { h, formatNumber, replace } from "./dom.js";
 import { t } from "./i18n.js";
-import { filterBar, isFiltered, noteTaskValues } from "./filters.js";
+import { filterBar, isFiltered, loadSuggestions, noteTaskValues } from "./filters.js";
 import { TaskList } from "./tasklist.js";
 import { openLink, pageColumns } from "./task-cells.js";
-import { FILTERS, listOrder, listParams, urlQuery, assignFilter } from "./list-query.js";
+import {
+  FILTERS,
+  assignFilter,
+  exportUrl,
+  listOrder,
+  listParams,
+  listSort,
+  sortedQuery,
+  urlQuery,
+} from "./list-query.js";
 import { claimTask, claimNextTask, releaseTask, claimButton, mineActions } from "./task-actions.js";
 import { openAssignDialog } from "./assign.js";
 import { debounce } from "./live.js";
@@ -46,7 +55,12 @@ class TaskListPage {
   mount(main) {
     this.main = main;
     this.heading = h("h1", { id: "page-title" }, t(`${this.kind}.title`));
-    this.actions = h("div", { class: "page-actions" }, this.headerActions());
+    this.download = h(
+      "a",
+      { class: "btn", download: "", title: t("downloadTitle"), dataset: { key: "download" } },
+      t("download"),
+    );
+    this.actions = h("div", { class: "page-actions" }, this.headerActions(), this.download);
     this.filterSlot = h("div", { class: "filter-slot" });
     this.selectionBar = h("div", { class: "selection-bar", hidden: true });
     this.list = this.makeList();
@@ -64,6 +78,7 @@ class TaskListPage {
     this.renderFilters();
     this.renderSelection();
     this.list.load();
+    loadSuggestions();
   }
 
   subtitle() {
@@ -87,17 +102,19 @@ class TaskListPage {
   }
 
   makeList() {
-    const order = listOrder(this.kind, this.query);
+    const order = { sort: listSort(this.query), order: listOrder(this.kind, this.query) };
+    this.download.href = exportUrl(this.kind, this.query, this.ctx.me);
     return new TaskList({
       label: t(`${this.kind}.title`),
       columns: pageColumns(this.kind, order, (task) => this.rowActions(task)),
       selectable: this.kind === "all",
-      onSort: () => this.apply({ ...this.query, order: order === "newest" ? "oldest" : "newest" }),
+      onSort: (sort) => this.apply(sortedQuery(this.kind, this.query, sort)),
       onSelection: () => this.renderSelection(),
       emptyText: () =>
         isFiltered(this.query, FILTERS[this.kind]) ? t("empty.filtered") : t(`empty.${this.kind}`),
-      fetchPage: async ({ cursor, limit }) => {
+      fetchPage: async ({ cursor, limit, count }) => {
         const params = { ...listParams(this.kind, this.query, this.ctx.me), limit, cursor };
+        if (count) params.count = "true";
         const page = await api("GET", `/tasks${queryString(params)}`);
         noteTaskValues(page.items);
         return page;

@@ -60,17 +60,24 @@ const LAYOUT = {
   available: ["taskId", "type", "project", "status", "created", "group", "actions"],
   mine: ["taskId", "type", "project", "status", "claimed", "created", "actions"],
   checking: ["taskId", "type", "project", "status", "user", "updated", "created", "actions"],
-  all: ["taskId", "type", "project", "status", "user", "checker", "group", "created"],
+  all: ["taskId", "type", "project", "status", "user", "checker", "group", "updated", "created"],
 };
 const TIMES = new Set(["created", "claimed", "updated"]);
+// The columns a list can be sorted by, and the API's name of each order.
+const SORT_OF = { created: "CreateTime", updated: "UpdatedAt", status: "status", user: "user" };
 
-/** The columns of page `kind`: creation time sorted by `order`, `actions(task)` last. */
-export function pageColumns(kind, order, actions) {
+function sortOf(key, { sort, order }) {
+  return { key, order: key === sort ? order : null };
+}
+
+/** The columns of page `kind` (sortable ones know whether the list is in their `sort` and
+ * `order`), `actions(task)` last. */
+export function pageColumns(kind, { sort, order }, actions) {
   return LAYOUT[kind].map((key) => ({
     key,
     label: t(`col.${key}`),
     cell: key === "actions" ? actions : CELLS[key],
     className: TIMES.has(key) ? `col-${key} num` : `col-${key}`,
-    ...(key === "created" ? { sort: order } : {}),
+    ...(SORT_OF[key] ? { sort: sortOf(SORT_OF[key], { sort, order }) } : {}),
   }));
 }

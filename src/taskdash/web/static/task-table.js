@@ -1,22 +1,23 @@
-// The task table's markup: a header whose time column sorts, and one row per task (with a
+// The task table's markup: a header whose sortable columns sort the list, and one row per task (with a
 // checkbox where rows can be selected).
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
 function sortHeader(col, onSort) {
-  const newest = col.sort === "newest";
+  const { key, order } = col.sort; // order: "newest" | "oldest" when the list is in this sort
+  const title = order
+    ? t(order === "newest" ? "sort.desc" : "sort.asc", { col: col.label })
+    : t("sort.by", { col: col.label });
+  const arrow = order ? (order === "newest" ? "↓" : "↑") : "↕";
   const button = h(
     "button",
-    { type: "button", class: "sort", title: t(`sort.${col.sort}`), onclick: () => onSort?.() },
+    { type: "button", class: "sort", title, onclick: () => onSort?.(key) },
     col.label,
-    h("span", { class: "sort-arrow", "aria-hidden": "true" }, newest ? "↓" : "↑"),
+    h("span", { class: `sort-arrow${order ? "" : " is-idle"}`, "aria-hidden": "true" }, arrow),
   );
-  return h(
-    "th",
-    { scope: "col", class: col.className, "aria-sort": newest ? "descending" : "ascending" },
-    button,
-  );
+  const ariaSort = order ? (order === "newest" ? "descending" : "ascending") : "none";
+  return h("th", { scope: "col", class: col.className, "aria-sort": ariaSort }, button);
 }
 
 /** The header row; `pageBox` (select the page) leads it when given. */

@@ -13,12 +13,16 @@ export { statusBadge, offlineBadge, openLink } from "./task-cells.js";
 
 export const PAGE_SIZE = 50;
 const NEW_ROW_MS = 3000;
+// The total is asked apart from the page (a count reads every matching task, which at a
+// million tasks takes far longer than a page): after the first page, then on live refreshes
+// at most this often.
+const RECOUNT_MS = 30000;
 
 export class TaskList {
   /**
-   * columns: [{key, label, cell(task, list), className, sort: "newest"|"oldest"|null}]
-   * fetchPage({cursor, limit}) -> {items, next_cursor}; emptyText() -> string;
-   * selectable: shows checkboxes; onSort(): called when the sortable header is pressed.
+   * columns: [{key, label, cell(task, list), className, sort: {key, order} for sortable ones}]
+   * fetchPage({cursor, limit, count}) -> {items, next_cursor, total (when count)};
+   * emptyText() -> string; selectable: shows checkboxes; onSort(key): a sortable header pressed.
    */
   constructor({ columns, fetchPage, emptyText, selectable = false, onSort, onSelection, label }) {
     this.columns = columns;
@@ -30,6 +34,8 @@ export class TaskList {
     this.items = [];
     this.rows = new Map(); // ID -> {sig, tr}
     this.nextCursor = null;
+    this.total = null; // every task of the list, over all pages
+    this.countedAt = 0;
     this.selected = new RowSelection();
     this.focusId = null;
     this.generation = 0;
@@ -88,6 +94,7 @@ export class TaskList {
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: false });
       this.loaded = true;
+      this.recount(generation);
     } catch (error) {
       if (generation !== this.generation) return;
       this.items = [];
@@ -133,6 +140,7 @@ export class TaskList {
       const page = await this.fetchPage({ cursor: null, limit });
       if (generation !== this.generation) return;
       this.replaceItems(page, { highlight: true, limit });
+      if (Date.now() - this.countedAt >= RECOUNT_MS) this.recount(generation);
     } catch (error) {
       if (generation === this.generation && !this.items.length) this.showStatus("error", error);
     } finally {
@@ -172,6 +180,19 @@ export class TaskList {
     if (fresh.size) this.newPill.announce(fresh, (id) => this.rows.get(id)?.tr);
   }
 
+  /** Ask for the list's total (shown once it comes; a failure leaves the count without it). */
+  async recount(generation) {
+    this.countedAt = Date.now();
+    try {
+      const { total } = await this.fetchPage({ cursor: null, limit: 1, count: true });
+      if (generation !== this.generation) return;
+      this.total = total;
+      this.renderCount();
+    } catch {
+      this.countedAt = 0;
+    }
+  }
+
   showStatus(kind, error = null) {
     replace(this.status);
     this.status.className = `list-status list-status-${kind}`;
@@ -185,11 +206,17 @@ export class TaskList {
         h("button", { type: "button", class: "btn", onclick: () => this.load() }, t("retry")),
       );
     }
-    const n = formatNumber(this.items.length);
-    this.count.textContent = this.items.length
-      ? t(this.nextCursor ? "shown" : "shownAll", { n })
-      : "";
+    this.renderCount();
     this.moreButton.hidden = !this.nextCursor;
+  }
+
+  renderCount() {
+    const n = formatNumber(this.items.length);
+    const total = this.total === null ? null : formatNumber(this.total);
+    let count = "";
+    if (this.items.length && !this.nextCursor) count = t("shownAll", { n });
+    else if (this.items.length) count = total ? t("shownOfTotal", { n, total }) : t("shown", { n });
+    this.count.textContent = count;
   }
 
   renderRows(fresh) {
