@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from taskdash.domain.models import TaskEvent, TaskQuery
 from taskdash.store.mongo.client import Database, Document, reading
 from taskdash.store.mongo.history import document_to_event
+from taskdash.store.mongo.task_counts import MongoTaskCounts
 from taskdash.store.mongo.task_documents import list_filter
 from taskdash.store.mongo.tasks import MongoTaskRepo
 
@@ -14,8 +15,8 @@ from taskdash.store.mongo.tasks import MongoTaskRepo
 class MongoTasks(MongoTaskRepo):
     """The task repository with the lists' counts, distinct values and history by time."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
+    def __init__(self, db: Database, *, counts: MongoTaskCounts | None = None) -> None:
+        super().__init__(db, counts=counts)
         self._events = db.task_events
 
     async def count(self, query: TaskQuery) -> int:

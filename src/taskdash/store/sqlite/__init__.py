@@ -11,6 +11,7 @@ from taskdash.store.sqlite.dead_letters import SqliteDeadLetterRepo
 from taskdash.store.sqlite.metadata import SqliteMetadataRepo
 from taskdash.store.sqlite.schema import migrate
 from taskdash.store.sqlite.services import SqliteServiceRepo
+from taskdash.store.sqlite.task_counts import SqliteTaskCounts
 from taskdash.store.sqlite.task_lists import SqliteTasks
 
 
@@ -28,6 +29,7 @@ class SqliteStore:
         self.coordination = SqliteCoordinationRepo(self._db)
         self.metadata = SqliteMetadataRepo(self._db)
         self.contents = SqliteContents(self._db)
+        self.task_counts = SqliteTaskCounts(self._db)
 
     def open(self) -> None:
         self._db.run_sync(migrate)

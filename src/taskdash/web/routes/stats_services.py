@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from taskdash.actions import stats_services
 from taskdash.web.deps import ManagerUser, StoreDep, UserDep
 from taskdash.web.schemas import error_responses
-from taskdash.web.stats_params import DAY_S, stats_period
+from taskdash.web.stats_params import DAY_S, time_range
 
 router = APIRouter(
     prefix="/api/v1/stats", tags=["stats"], responses=error_responses(400, 401, 403, 503)
@@ -80,7 +80,7 @@ async def services_timeline(
     """Each service's online/offline spans over the period, heartbeat age, metadata errors
     (everyone signed in, as the services page)."""
     now = time.time()
-    period = stats_period(since=since, until=until, default_s=DAY_S, now=now)
+    period = time_range(since=since, until=until, default_span_s=DAY_S, now=now)
     timelines = await stats_services.service_timelines(
         store=store, since=period.since, until=period.until, now=now
     )
