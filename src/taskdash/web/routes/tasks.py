@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from taskdash.actions import assignment, tasks
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import TaskQuery, User
-from taskdash.domain.ports import AssignChange
+from taskdash.domain.ports import AssignChange, Store
+from taskdash.settings import Settings
+from taskdash.web import task_json
 from taskdash.web.deps import ManagerUser, SettingsDep, StoreDep, UserDep
 from taskdash.web.schemas import (
     AssignIn,
@@ -33,6 +35,11 @@ router = APIRouter(
 HISTORY_LIMIT = 200
 
 
+def json_response(content: object) -> Response:
+    """A 200 JSON answer, its bytes written as FastAPI writes the declared model's."""
+    return Response(task_json.json_bytes(content), media_type="application/json")
+
+
 def filter_query(f: TaskFilter, *, blank_is_absent: bool = False) -> TaskQuery:
     """The list query of a filter; with `blank_is_absent`, an empty field filters nothing."""
 
@@ -49,7 +56,7 @@ def filter_query(f: TaskFilter, *, blank_is_absent: bool = False) -> TaskQuery:
     )
 
 
-@router.get("")
+@router.get("", response_model=TaskPage)
 async def list_tasks(
     user: UserDep,
     store: StoreDep,
@@ -59,8 +66,32 @@ async def list_tasks(
     order: Literal["oldest", "newest"] = "oldest",
     limit: Annotated[int, Query(ge=1, le=tasks.MAX_PAGE)] = 50,
     cursor: str | None = None,
-) -> TaskPage:
+) -> Response:
     """One page of the tasks the caller may see; `unclaimed=true` lists what they can claim."""
+    return await task_page(
+        store=store,
+        user=user,
+        filters=filters,
+        unclaimed=unclaimed,
+        online=online,
+        order=order,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+async def task_page(
+    *,
+    store: Store,
+    user: User,
+    filters: TaskFilter,
+    unclaimed: bool,
+    online: bool | None,
+    order: str,
+    limit: int,
+    cursor: str | None,
+) -> Response:
+    """The answer of GET /api/v1/tasks (also given by web/fast_routes.py)."""
     query = replace(
         filter_query(filters),
         newest_first=order == "newest",
@@ -72,21 +103,28 @@ async def list_tasks(
     )
     page = listing.tasks
     next_cursor = encode_cursor(page[-1].time, page[-1].id) if len(page) == limit else None
-    return TaskPage(
-        items=[TaskOut.of(t, offline=listing.offline) for t in page], next_cursor=next_cursor
+    return json_response(
+        task_json.task_page(page, offline=listing.offline, next_cursor=next_cursor)
     )
 
 
-@router.post("/claim-next")
+@router.post("/claim-next", response_model=TaskOut)
 async def claim_next(
     user: UserDep, store: StoreDep, settings: SettingsDep, body: ClaimNextIn | None = None
-) -> TaskOut:
+) -> Response:
     """Claim the oldest task the caller can claim (optionally of one type or project)."""
+    return await claimed_next(store=store, settings=settings, user=user, body=body)
+
+
+async def claimed_next(
+    *, store: Store, settings: Settings, user: User, body: ClaimNextIn | None
+) -> Response:
+    """The answer of POST /api/v1/tasks/claim-next (also given by web/fast_routes.py)."""
     body = body or ClaimNextIn()
     task = await tasks.claim_next(
         store=store, settings=settings, actor=user, task_type=body.type, project_id=body.project
     )
-    return TaskOut.of(task)
+    return json_response(task_json.api_task(task))
 
 
 async def _assign_plan(
@@ -159,11 +197,15 @@ async def task_detail(task_id: str, user: UserDep, store: StoreDep) -> TaskDetai
     )
 
 
-@router.post("/{task_id}/claim")
-async def claim(task_id: str, user: UserDep, store: StoreDep, settings: SettingsDep) -> TaskOut:
-    return TaskOut.of(
-        await tasks.claim(store=store, settings=settings, actor=user, task_id=task_id)
-    )
+@router.post("/{task_id}/claim", response_model=TaskOut)
+async def claim(task_id: str, user: UserDep, store: StoreDep, settings: SettingsDep) -> Response:
+    return await claimed(store=store, settings=settings, user=user, task_id=task_id)
+
+
+async def claimed(*, store: Store, settings: Settings, user: User, task_id: str) -> Response:
+    """The answer of POST /api/v1/tasks/{task_id}/claim (also given by web/fast_routes.py)."""
+    task = await tasks.claim(store=store, settings=settings, actor=user, task_id=task_id)
+    return json_response(task_json.api_task(task))
 
 
 @router.post("/{task_id}/release")
