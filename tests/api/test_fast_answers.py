@@ -8,9 +8,11 @@ from typing import Any
 import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.responses import JSONResponse
 
 from taskdash.domain.models import Task
 from taskdash.web import task_json
+from taskdash.web.routes.compat import compat_list
 from taskdash.web.schemas import TaskOut, TaskPage
 from tests.api.test_rest_api import assert_error, publish_tasks
 from tests.support import LiveServer, task_body
@@ -62,6 +64,13 @@ def test_a_page_is_written_as_the_model_writes_it(
     model = TaskPage(items=[TaskOut.of(t, offline=offline) for t in page], next_cursor=cursor)
     built = task_json.task_page(page, offline=offline, next_cursor=cursor)
     assert task_json.json_bytes(built) == model.model_dump_json().encode()
+
+
+@settings(max_examples=100)
+@given(page=st.lists(tasks, max_size=5))
+def test_a_compatible_list_is_written_as_json_response_writes_it(page: list[Task]) -> None:
+    expected = JSONResponse([task.to_compat() for task in page]).body
+    assert compat_list(page).body == expected
 
 
 # --- the fast routes against the documented ones, on a live server ------------------------

@@ -27,6 +27,7 @@ from taskdash.actions import tasks
 from taskdash.domain.ports import Store
 from taskdash.settings import Settings
 from taskdash.web.deps import current_user
+from taskdash.web.routes import compat
 from taskdash.web.routes import tasks as task_routes
 from taskdash.web.schemas import TaskFilter
 
@@ -111,6 +112,11 @@ def parse_bodiless(scope: Scope, path_params: dict[str, str]) -> Args | None:
     return dict(path_params) if _without_body(scope) and not scope["query_string"] else None
 
 
+def parse_any(scope: Scope, path_params: dict[str, str]) -> Args:
+    """Every request: the compatible endpoint reads its own body and answers its own errors."""
+    return {}
+
+
 def _context(request: Request) -> tuple[Store, Settings]:
     return request.app.state.store, request.app.state.settings
 
@@ -135,10 +141,15 @@ async def answer_claim(request: Request, args: Args) -> Response:
     )
 
 
+async def answer_rpost(request: Request, args: Args) -> Response:
+    return await compat.rpost_task(request)
+
+
 def install_fast_routes(app: FastAPI) -> None:
     """Put the fast routes before every other route of `app`."""
     prefix = task_routes.router.prefix
     app.router.routes[:0] = [
+        FastRoute(method="POST", path=compat.COMPAT_PATH, parse=parse_any, answer=answer_rpost),
         FastRoute(method="GET", path=prefix, parse=parse_list, answer=answer_list),
         FastRoute(
             method="POST",
