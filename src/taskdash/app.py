@@ -27,6 +27,7 @@ from taskdash.sync.metadata import MetadataPuller
 from taskdash.sync.sweeps import Sweeper
 from taskdash.web.body_limit import BodyLimit, BodyLimits
 from taskdash.web.errors import install_error_handlers
+from taskdash.web.fast_routes import install_fast_routes
 from taskdash.web.live import LiveFeed
 from taskdash.web.openapi import install_openapi
 from taskdash.web.readiness import StoreReadiness
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
         http_ingest.router,
     ):
         app.include_router(router)
+    install_fast_routes(app)
     install_openapi(app)
     install_docs(app)
     install_pages(app)

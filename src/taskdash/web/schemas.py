@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from taskdash.actions.assignment import AssignPlan
 from taskdash.domain.models import Service, Task, TaskEvent, User
 from taskdash.domain.task_record import API_TASK_FIELDS, FieldKind, task_json
+from taskdash.web.task_json import service_online
 
 
 class ErrorOut(BaseModel):
@@ -77,8 +78,9 @@ class TaskOut(_TaskRecordOut):
 
     @classmethod
     def of(cls, task: Task, *, offline: tuple[str, ...] = ()) -> TaskOut:
-        online = not (task.origin and task.origin in offline)
-        return cls.model_validate({**task_json(task), "ServiceOnline": online})
+        return cls.model_validate(
+            {**task_json(task), "ServiceOnline": service_online(task, offline)}
+        )
 
 
 class TaskPage(BaseModel):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from taskdash.actions import assignment, list_totals, tasks
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import TaskQuery, User
-from taskdash.domain.ports import AssignChange
+from taskdash.domain.ports import AssignChange, Store
 from taskdash.domain.task_sorts import SORTS, sort_key
+from taskdash.settings import Settings
+from taskdash.web import task_json
 from taskdash.web.deps import ManagerUser, SettingsDep, StoreDep, UserDep
 from taskdash.web.list_cursors import decode_cursor, encode_cursor
 from taskdash.web.schemas import (
@@ -33,6 +35,11 @@ router = APIRouter(
     prefix="/api/v1/tasks", tags=["tasks"], responses=error_responses(401, 403, 404, 409, 503)
 )
 HISTORY_LIMIT = 200
+
+
+def json_response(content: object) -> Response:
+    """A 200 JSON answer, its bytes written as FastAPI writes the declared model's."""
+    return Response(task_json.json_bytes(content), media_type="application/json")
 
 
 def filter_query(f: TaskFilter, *, blank_is_absent: bool = False) -> TaskQuery:
@@ -63,7 +70,7 @@ def list_query(params: TaskListIn, *, limit: int, cursor: str | None) -> TaskQue
     )
 
 
-@router.get("", response_model_exclude_unset=True)
+@router.get("", response_model=TaskPage, response_model_exclude_unset=True)
 async def list_tasks(
     user: UserDep,
     store: StoreDep,
@@ -71,8 +78,17 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=tasks.MAX_PAGE)] = 50,
     cursor: str | None = None,
     count: Annotated[bool, Query(description="add `total`: the tasks over all pages")] = False,
-) -> TaskPage:
+) -> Response:
     """One page of the tasks the caller may see; `unclaimed=true` lists what they can claim."""
+    return await task_page(
+        store=store, user=user, params=params, limit=limit, cursor=cursor, count=count
+    )
+
+
+async def task_page(
+    *, store: Store, user: User, params: TaskListIn, limit: int, cursor: str | None, count: bool
+) -> Response:
+    """The answer of GET /api/v1/tasks (also given by web/fast_routes.py)."""
     query = list_query(params, limit=limit, cursor=cursor)
     unclaimed, online = params.unclaimed, params.online
     listing = await tasks.list_page(
@@ -80,15 +96,13 @@ async def list_tasks(
     )
     page = listing.tasks
     last = sort_key(page[-1], query.sort) if len(page) == limit else None
-    out = TaskPage(
-        items=[TaskOut.of(t, offline=listing.offline) for t in page],
-        next_cursor=encode_cursor(last, sort=params.sort) if last else None,
-    )
+    next_cursor = encode_cursor(last, sort=params.sort) if last else None
+    answer = task_json.task_page(page, offline=listing.offline, next_cursor=next_cursor)
     if count:
-        out.total = await list_totals.count_visible(
+        answer["total"] = await list_totals.count_visible(
             store=store, user=user, query=query, unclaimed=unclaimed, online=online
         )
-    return out
+    return json_response(answer)
 
 
 @router.get("/distinct")
@@ -100,16 +114,23 @@ async def distinct(
     return DistinctOut(values=values)
 
 
-@router.post("/claim-next")
+@router.post("/claim-next", response_model=TaskOut)
 async def claim_next(
     user: UserDep, store: StoreDep, settings: SettingsDep, body: ClaimNextIn | None = None
-) -> TaskOut:
+) -> Response:
     """Claim the oldest task the caller can claim (optionally of one type or project)."""
+    return await claimed_next(store=store, settings=settings, user=user, body=body)
+
+
+async def claimed_next(
+    *, store: Store, settings: Settings, user: User, body: ClaimNextIn | None
+) -> Response:
+    """The answer of POST /api/v1/tasks/claim-next (also given by web/fast_routes.py)."""
     body = body or ClaimNextIn()
     task = await tasks.claim_next(
         store=store, settings=settings, actor=user, task_type=body.type, project_id=body.project
     )
-    return TaskOut.of(task)
+    return json_response(task_json.api_task(task))
 
 
 async def _assign_plan(
@@ -182,11 +203,15 @@ async def task_detail(task_id: str, user: UserDep, store: StoreDep) -> TaskDetai
     )
 
 
-@router.post("/{task_id}/claim")
-async def claim(task_id: str, user: UserDep, store: StoreDep, settings: SettingsDep) -> TaskOut:
-    return TaskOut.of(
-        await tasks.claim(store=store, settings=settings, actor=user, task_id=task_id)
-    )
+@router.post("/{task_id}/claim", response_model=TaskOut)
+async def claim(task_id: str, user: UserDep, store: StoreDep, settings: SettingsDep) -> Response:
+    return await claimed(store=store, settings=settings, user=user, task_id=task_id)
+
+
+async def claimed(*, store: Store, settings: Settings, user: User, task_id: str) -> Response:
+    """The answer of POST /api/v1/tasks/{task_id}/claim (also given by web/fast_routes.py)."""
+    task = await tasks.claim(store=store, settings=settings, actor=user, task_id=task_id)
+    return json_response(task_json.api_task(task))
 
 
 @router.post("/{task_id}/release")
