@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from taskdash.domain import holding
@@ -15,6 +16,12 @@ from taskdash.store.sqlite.db import SqliteDb
 from taskdash.store.sqlite.task_rows import (
     COLUMNS,
     SELECT_EVENTS,
+    Row,
+    RowsInsert,
+    created_event_row,
+    event_to_row,
+    insert_event_rows,
+    new_task_row,
     quoted,
     record_events,
     row_to_event,
@@ -23,9 +30,10 @@ from taskdash.store.sqlite.task_rows import (
 )
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks"
-_UPSERT = (
-    f"INSERT INTO tasks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-    "ON CONFLICT(_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+_UPSERT = RowsInsert(
+    f"INSERT INTO tasks ({', '.join(COLUMNS)})",
+    len(COLUMNS),
+    " ON CONFLICT(_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:]),
 )
 
 
@@ -34,14 +42,46 @@ def _get(conn: sqlite3.Connection, task_id: str) -> Task | None:
     return row_to_task(row) if row else None
 
 
-def _get_many(conn: sqlite3.Connection, task_ids: set[str]) -> dict[str, Task]:
-    found: dict[str, Task] = {}
+def _stored_rows(conn: sqlite3.Connection, task_ids: set[str]) -> dict[str, Row]:
+    """The stored rows of these tasks (plain tuples), by id."""
+    found: dict[str, Row] = {}
     ids = list(task_ids)
+    cursor = conn.cursor()
+    cursor.row_factory = None
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = conn.execute(f"{_SELECT} WHERE _id IN ({', '.join('?' * len(chunk))})", chunk)
-        found.update((task.id, task) for task in map(row_to_task, rows))
+        cursor.execute(f"{_SELECT} WHERE _id IN ({', '.join('?' * len(chunk))})", chunk)
+        found.update((row[0], row) for row in cursor)
     return found
+
+
+def _apply_messages(
+    conn: sqlite3.Connection, *, envelopes: Sequence[TaskMessageEnvelope], now: float
+) -> int:
+    """Merge a batch of task messages as rows: one read of the stored ones, one write per table."""
+    rows = _stored_rows(conn, {env.message.id for env in envelopes})
+    changed: dict[str, Row] = {}
+    events: list[Row] = []
+    for env in envelopes:
+        before = rows.get(env.message.id)
+        if before is None:
+            row = new_task_row(env.message, kind=env.kind, ts_ns=env.ts_ns, now=now)
+            events.append(created_event_row(row, now=now))
+        else:
+            before_task = row_to_task(before)
+            merged = domain_rules.merge_task_message(
+                before_task, env.message, kind=env.kind, ts_ns=env.ts_ns, now=now
+            )
+            if merged is None:
+                continue
+            row = task_to_row(merged)
+            event = domain_rules.message_event(before_task, merged, kind=env.kind, now=now)
+            if event is not None:
+                events.append(event_to_row(event)[:-1])
+        rows[row[0]] = changed[row[0]] = row
+    _UPSERT.run(conn, list(changed.values()))
+    insert_event_rows(conn, events)
+    return len(changed)
 
 
 def _change(
@@ -143,26 +183,7 @@ class SqliteTaskRepo:
         self._db = db
 
     async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
-        def apply(conn: sqlite3.Connection) -> int:
-            current = _get_many(conn, {env.message.id for env in envelopes})
-            changed: dict[str, Task] = {}
-            events: list[TaskEvent] = []
-            for env in envelopes:
-                before = current.get(env.message.id)
-                merged = domain_rules.merge_task_message(
-                    before, env.message, kind=env.kind, ts_ns=env.ts_ns, now=now
-                )
-                if merged is None:
-                    continue
-                current[merged.id] = changed[merged.id] = merged
-                event = domain_rules.message_event(before, merged, kind=env.kind, now=now)
-                if event is not None:
-                    events.append(event)
-            conn.executemany(_UPSERT, [task_to_row(task) for task in changed.values()])
-            record_events(conn, events)
-            return len(changed)
-
-        return await self._db.write(apply)
+        return await self._db.write(partial(_apply_messages, envelopes=envelopes, now=now))
 
     async def get(self, task_id: str) -> Task | None:
         return await self._db.read(lambda conn: _get(conn, task_id))
