@@ -79,7 +79,9 @@ def _apply_messages(
             if event is not None:
                 events.append(event_to_row(event)[:-1])
         rows[row[0]] = changed[row[0]] = row
-    _UPSERT.run(conn, list(changed.values()))
+    # In _id order: each page of the _id index (random md5 ids) is then changed once a batch,
+    # not loaded, spilled and written again as ids land all over it.
+    _UPSERT.run(conn, [changed[task_id] for task_id in sorted(changed)])
     insert_event_rows(conn, events)
     return len(changed)
 
