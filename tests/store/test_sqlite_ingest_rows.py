@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -64,6 +65,16 @@ def test_one_statement_holds_one_group_of_placeholders_a_row() -> None:
     assert insert.sql(2) == (
         "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT(a) DO UPDATE SET b = excluded.b"
     )
+
+
+def test_statements_stay_within_sqlites_parameter_limit() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5)  # two rows of two a statement
+    rows = [(n, f"v{n}") for n in range(7)]
+    RowsInsert("INSERT INTO t (a, b)", 2).run(conn, rows)
+    assert conn.execute("SELECT a, b FROM t ORDER BY a").fetchall() == rows
+    conn.close()
 
 
 async def test_a_batch_larger_than_one_statement_is_stored_whole(tmp_path: Path) -> None:

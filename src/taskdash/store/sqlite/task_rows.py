@@ -68,14 +68,16 @@ class RowsInsert:
     ROWS_PER_STATEMENT = 500
 
     def __init__(self, head: str, width: int, tail: str = "") -> None:
-        self.head, self.tail = head, tail
+        self.head, self.tail, self.width = head, tail, width
         self.one_row = f"({', '.join('?' * width)})"
 
     def sql(self, rows: int) -> str:
         return f"{self.head} VALUES {', '.join([self.one_row] * rows)}{self.tail}"
 
     def run(self, conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
-        step = self.ROWS_PER_STATEMENT
+        # SQLite before 3.32 takes at most 999 parameters a statement, later ones 32,766.
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        step = max(1, min(self.ROWS_PER_STATEMENT, limit // self.width))
         for start in range(0, len(rows), step):
             part = rows[start : start + step]
             conn.execute(self.sql(len(part)), [value for row in part for value in row])
