@@ -1,7 +1,11 @@
 """Ingest: N taskRegister messages via nsqd → durable in the store, against a bare pynsq Reader.
 
 Both read the same nsqd, the same number of messages of the same size, with the same
-max_in_flight; the bare Reader FINs each message without doing anything (the ceiling). With
+max_in_flight; the bare Reader FINs each message without doing anything (the ceiling). The
+messages are published once the readers are up. Besides the rates, the CPU time each takes per
+message (the bare Reader's process from its first message to its last; `taskdash serve` from
+the publishing to its last write) is reported: wall-clock rates on a shared machine move 20-40 %
+from one minute to the next, CPU time much less. With
 `mongo` as third argument the store is MongoDB (a FerretDB started for the run), not SQLite.
 PROCESSES is one count or several (`1,2`): for each, that many `taskdash serve` processes share
 the channel and the store, as instances do, on a fresh store with the same messages; with
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -39,26 +44,34 @@ def publish(nsqd: Nsqd, topic: str, messages: list[bytes]) -> None:
         nsqd.mpub(topic, messages[start : start + 2000])
 
 
-def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
-    """Seconds from a bare pynsq Reader's first message to its last (all FINed on return)."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bare_reader_seconds(nsqd: Nsqd, topic: str, messages: list[bytes]) -> tuple[float, float]:
+    """Wall and CPU seconds from a bare pynsq Reader's first message to its last (all FINed on
+    return); the messages are published once it is connected."""
     import logging
 
     import nsq
 
     logging.getLogger("nsq").setLevel(logging.ERROR)  # not its "connection closed" at the end
+    count = len(messages)
     seen = 0
-    elapsed = 0.0
+    elapsed = cpu = 0.0
 
     async def main() -> None:
-        nonlocal elapsed
+        nonlocal elapsed, cpu
         done = asyncio.Event()
-        started = 0.0
+        started = started_cpu = 0.0
 
         def handle(message: object) -> bool:
-            nonlocal seen, started
+            nonlocal seen, started, started_cpu
             seen += 1
             if seen == 1:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
             if seen == count:
                 done.set()
             return True
@@ -73,12 +86,13 @@ def bare_reader_seconds(nsqd: Nsqd, topic: str, count: int) -> float:
             # Reader at the end logs "failed to unpack size": pynsq's read of the closed socket.
             **connection_options(Settings()),
         )
+        await asyncio.to_thread(publish, nsqd, topic, messages)
         await done.wait()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
         reader.close()
 
     asyncio.run(main())
-    return elapsed
+    return elapsed, cpu
 
 
 def stored_count(store_url: str) -> int:
@@ -107,19 +121,25 @@ def write_span(store_url: str) -> tuple[float, float]:
         return float(min(times)), float(max(times))
 
 
-def taskdash_seconds(nsqd: Nsqd, tmp: Path, count: int, store_url: str, processes: int) -> float:
+def taskdash_seconds(
+    nsqd: Nsqd, tmp: Path, messages: list[bytes], store_url: str, processes: int
+) -> tuple[float, float]:
     """Seconds from the first stored task to the last, with `processes` `taskdash serve`
     processes on the channel and the store (start-up is not counted, as the bare Reader's
-    connecting is not)."""
+    connecting is not), and the CPU seconds they took from the publishing to the end."""
     env = {"TASKDASH_NSQD_TCP_ADDRESSES": nsqd.tcp_address, "TASKDASH_EVENTS_TOPIC": ""}
     with ExitStack() as servers:
-        for _ in range(processes):
-            servers.enter_context(taskdash(tmp, store_url, env))
+        pids = [
+            servers.enter_context(taskdash(tmp, store_url, env)).proc.pid for _ in range(processes)
+        ]
+        cpu_before = sum(map(cpu_seconds, pids))
+        publish(nsqd, "taskRegister", messages)
         # Poll gently (the poller shares the machine); the writes' own times give the figure.
         step = 0.2 if store_url.startswith("sqlite:") else 1.0
-        wait_until(lambda: stored_count(store_url) >= count, timeout_s=900, step_s=step)
+        wait_until(lambda: stored_count(store_url) >= len(messages), timeout_s=900, step_s=step)
+        cpu = sum(map(cpu_seconds, pids)) - cpu_before
         first, last = write_span(store_url)
-        return last - first
+        return last - first, cpu
 
 
 def main() -> None:
@@ -128,7 +148,9 @@ def main() -> None:
     backend = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
     counts = [int(n) for n in (sys.argv[4] if len(sys.argv) > 4 else "1").split(",")]
     bare: list[float] = []
+    bare_cpu: list[float] = []
     ours: dict[int, list[float]] = {processes: [] for processes in counts}
+    ours_cpu: dict[int, list[float]] = {processes: [] for processes in counts}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         nsqd = Nsqd(tmp / "nsqd", node_id=1).start()
@@ -136,13 +158,13 @@ def main() -> None:
         try:
             for run in range(runs):
                 nsqd.create_channel("bare", "bare")
-                publish(nsqd, "bare", bodies(count, run))
-                bare.append(bare_reader_seconds(nsqd, "bare", count))
-                rates = [f"bare {count / bare[-1]:,.0f} msg/s"]
+                seconds, cpu = bare_reader_seconds(nsqd, "bare", bodies(count, run))
+                bare.append(seconds)
+                bare_cpu.append(cpu)
+                rates = [f"bare {count / seconds:,.0f} msg/s, {cpu / count * 1e6:.0f} µs CPU/msg"]
                 for topic in TOPICS:
                     nsqd.create_channel(topic, "taskdash")
                 for processes in counts:
-                    publish(nsqd, "taskRegister", bodies(count, run))
                     run_dir = tmp / f"run{run}-{processes}"
                     run_dir.mkdir()
                     store_url = (
@@ -150,9 +172,15 @@ def main() -> None:
                         if ferretdb
                         else f"sqlite:///{run_dir / 'taskdash.db'}"
                     )
-                    seconds = taskdash_seconds(nsqd, run_dir, count, store_url, processes)
+                    seconds, cpu = taskdash_seconds(
+                        nsqd, run_dir, bodies(count, run), store_url, processes
+                    )
                     ours[processes].append(seconds)
-                    rates.append(f"taskdash × {processes} {count / seconds:,.0f} msg/s")
+                    ours_cpu[processes].append(cpu)
+                    rates.append(
+                        f"taskdash × {processes} {count / seconds:,.0f} msg/s,"
+                        f" {cpu / count * 1e6:.0f} µs CPU/msg"
+                    )
                 print(f"# run {run + 1}: {', '.join(rates)}", flush=True)
         finally:
             nsqd.stop()
@@ -160,10 +188,15 @@ def main() -> None:
                 ferretdb.close()
     bare_rate = count / median(bare)
     report(f"ingest_{backend}_{count}_bare_reader", bare_rate, "msg/s", 1.0, "bare pynsq Reader")
+    bare_us = median(bare_cpu) / count * 1e6
+    report(f"ingest_{backend}_{count}_bare_reader_cpu", bare_us, "µs/msg", 1.0, "bare pynsq Reader")
     rate = {processes: count / median(ours[processes]) for processes in counts}
     for processes in counts:
         name = f"ingest_{backend}_{count}" + (f"_{processes}_processes" if processes > 1 else "")
         report(name, rate[processes], "msg/s", rate[processes] / bare_rate, "bare pynsq Reader")
+        # As the rate's ratio: the Reader's CPU per message over ours (1.0: as cheap as it).
+        us = median(ours_cpu[processes]) / count * 1e6
+        report(f"{name}_cpu", us, "µs/msg", bare_us / us, "bare pynsq Reader's CPU/msg")
     if len(counts) > 1:
         first, last = counts[0], counts[-1]
         report(

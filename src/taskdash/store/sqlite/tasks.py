@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from taskdash.domain import holding
@@ -13,6 +14,8 @@ from taskdash.domain.models import CLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
 from taskdash.domain.task_sorts import page_order
 from taskdash.store.sqlite.db import SqliteDb
+from taskdash.store.sqlite.task_merge import SELECT_TASKS as _SELECT
+from taskdash.store.sqlite.task_merge import apply_messages
 from taskdash.store.sqlite.task_rows import (
     COLUMNS,
     SELECT_EVENTS,
@@ -23,26 +26,10 @@ from taskdash.store.sqlite.task_rows import (
     task_to_row,
 )
 
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks"
-_UPSERT = (
-    f"INSERT INTO tasks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-    "ON CONFLICT(_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-)
-
 
 def _get(conn: sqlite3.Connection, task_id: str) -> Task | None:
     row = conn.execute(f"{_SELECT} WHERE _id = ?", (task_id,)).fetchone()
     return row_to_task(row) if row else None
-
-
-def _get_many(conn: sqlite3.Connection, task_ids: set[str]) -> dict[str, Task]:
-    found: dict[str, Task] = {}
-    ids = list(task_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = conn.execute(f"{_SELECT} WHERE _id IN ({', '.join('?' * len(chunk))})", chunk)
-        found.update((task.id, task) for task in map(row_to_task, rows))
-    return found
 
 
 def _change(
@@ -156,26 +143,7 @@ class SqliteTaskRepo:
         self._db = db
 
     async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
-        def apply(conn: sqlite3.Connection) -> int:
-            current = _get_many(conn, {env.message.id for env in envelopes})
-            changed: dict[str, Task] = {}
-            events: list[TaskEvent] = []
-            for env in envelopes:
-                before = current.get(env.message.id)
-                merged = domain_rules.merge_task_message(
-                    before, env.message, kind=env.kind, ts_ns=env.ts_ns, now=now
-                )
-                if merged is None:
-                    continue
-                current[merged.id] = changed[merged.id] = merged
-                event = domain_rules.message_event(before, merged, kind=env.kind, now=now)
-                if event is not None:
-                    events.append(event)
-            conn.executemany(_UPSERT, [task_to_row(task) for task in changed.values()])
-            record_events(conn, events)
-            return len(changed)
-
-        return await self._db.write(apply)
+        return await self._db.write(partial(apply_messages, envelopes=envelopes, now=now))
 
     async def get(self, task_id: str) -> Task | None:
         return await self._db.read(lambda conn: _get(conn, task_id))
