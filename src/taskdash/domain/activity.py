@@ -104,8 +104,12 @@ class ActivityChanges:
         counts = self.hourly.setdefault(key, {})
         counts[name] = counts.get(name, 0) + n
 
-    def empty(self) -> bool:
-        return not (self.hourly or self.transitions or self.queue or self.holding or self.cycles)
+    def without_zeros(self) -> ActivityChanges:
+        """The same changes without the keys whose counts came back to zero."""
+        self.hourly = {key: counts for key, counts in self.hourly.items() if any(counts.values())}
+        self.queue = {key: n for key, n in self.queue.items() if n}
+        self.holding = {key: n for key, n in self.holding.items() if n}
+        return self
 
 
 def queued(task: Task) -> bool:
@@ -132,14 +136,12 @@ def activity_changes(
             holding_key = (task.user, task.project_id, task.type, task.status)
             changes.holding[holding_key] = changes.holding.get(holding_key, 0) + sign
     for line in lines:
-        _count_line(changes, line, after)
-    changes.hourly = {key: counts for key, counts in changes.hourly.items() if any(counts.values())}
-    changes.queue = {key: n for key, n in changes.queue.items() if n}
-    changes.holding = {key: n for key, n in changes.holding.items() if n}
-    return changes
+        count_line(changes, line, after)
+    return changes.without_zeros()
 
 
-def _count_line(changes: ActivityChanges, line: TaskEvent, task: Task) -> None:
+def count_line(changes: ActivityChanges, line: TaskEvent, task: Task) -> None:
+    """Add what history `line` counts, its task being `task` as written with it."""
     hour = hour_of(line.at)
     if line.to_user and line.to_user != line.from_user:
         changes.add_hourly((hour, task.project_id, task.type, "", line.to_user), "claimed", 1)
