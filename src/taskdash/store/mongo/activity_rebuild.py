@@ -86,6 +86,8 @@ async def rebuild(db: Database, activity: MongoActivity) -> int:
                 totals.add_hourly(hourly_key, name, n)
         for transition, n in counted.transitions.items():
             totals.transitions[transition] = totals.transitions.get(transition, 0) + n
+        for status_key, n in counted.statuses.items():
+            totals.statuses[status_key] = totals.statuses.get(status_key, 0) + n
         await activity.record([ActivityChanges(cycles=counted.cycles)])
         for task in tasks:
             if queued(task):
