@@ -153,18 +153,16 @@ def _cycle_summaries(
         pairs = sorted((members or {}).items())
         if not pairs:
             return {}
-        members_sql = f"m(user, k) AS (VALUES {', '.join('(?, ?)' for _ in pairs)}), "
-        members_params: list[Any] = [value for pair in pairs for value in pair]
-        source = "activity_cycles AS c JOIN m ON m.user = c.user"
-        key_sql = "m.k"
+        # A CASE, not a join: one pass over the range's records, each looked up in C.
+        key_sql = f"CASE user {' '.join('WHEN ? THEN ?' for _ in pairs)} END"
+        key_params: list[Any] = [value for pair in pairs for value in pair]
     else:
-        members_sql, members_params = "", []
-        source, key_sql = "activity_cycles AS c", f"c.{key}"
+        key_sql, key_params = key, []
     cycles = (
-        f"WITH {members_sql}c AS (SELECT {key_sql} AS k, duration_s AS d FROM {source}"
-        f" WHERE changed_at >= ? AND changed_at < ?{finish_where}{where})"
+        f"WITH c AS (SELECT {key_sql} AS k, duration_s AS d FROM activity_cycles"
+        f" WHERE changed_at >= ? AND changed_at < ?{finish_where}{where} AND k IS NOT NULL)"
     )
-    cycle_params = [*members_params, scope.since, scope.until, *finish_params, *params]
+    cycle_params = [*key_params, scope.since, scope.until, *finish_params, *params]
     totals = conn.execute(
         f"{cycles} SELECT k, count(*), count(d), {_EDGES} FROM c GROUP BY k", cycle_params
     ).fetchall()
