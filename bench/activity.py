@@ -168,16 +168,7 @@ async def load(store_url: str, first: int, stop: int, end_hour: int) -> float:
     how it is made durable does not change what the statistics read.
     """
     began = time.perf_counter()
-    store = await open_store(store_url)  # migrates
-    try:
-        if first == 0:
-            await create_user(store=store, name="boss", role=Role.MANAGER, password=PASSWORD)
-            for name, group in USERS:
-                await create_user(
-                    store=store, name=name, role=Role.ANNOTATOR, password=PASSWORD, group=group
-                )
-    finally:
-        await store.aclose()
+    await _accounts(store_url, add=first == 0)  # (and the store migrated)
     conn = connect(store_url.removeprefix("sqlite:///"))
     try:
         conn.execute("PRAGMA synchronous=OFF")
