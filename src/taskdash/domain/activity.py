@@ -104,6 +104,22 @@ def summarise(*, finished: int, sorted_durations: Sequence[float]) -> CycleSumma
     )
 
 
+def summaries_of(rows: Iterable[tuple[str | None, float | None]]) -> dict[str, CycleSummary]:
+    """Per key: its finishes and their claim → finish seconds (None: no claim time)."""
+    finished: dict[str, int] = {}
+    durations: dict[str, list[float]] = {}
+    for key, duration in rows:
+        if key is None:
+            continue
+        finished[key] = finished.get(key, 0) + 1
+        if duration is not None:
+            durations.setdefault(key, []).append(duration)
+    return {
+        key: summarise(finished=n, sorted_durations=sorted(durations.get(key, [])))
+        for key, n in finished.items()
+    }
+
+
 def quantile_ranks(count: int, q: float) -> tuple[int, int, float]:
     """The two ranks (0-based) a q-quantile of `count` values lies between, and how far."""
     position = (count - 1) * q

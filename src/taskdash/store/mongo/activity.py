@@ -9,7 +9,6 @@ change uncounted: the rollups then fall short of a recount by it (docs/operation
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from taskdash.domain.activity import (
     HourCounts,
     HourlyActivity,
     PersonCounts,
-    summarise,
+    summaries_of,
 )
 from taskdash.store.mongo.client import Collection, Database, Document, duplicate_key_indexes
 from taskdash.store.mongo.client import reading as reading_store
@@ -208,23 +207,14 @@ class MongoActivity:
             **_finishes(scope),
             **_match(scope, user=True),
         }
-        finished: Counter[str] = Counter()
-        durations: dict[str, list[float]] = defaultdict(list)
+        projection = {"type": 1, "user": 1, "duration_s": 1}
         with reading_store():
-            async for doc in self._cycles.find(found, {"type": 1, "user": 1, "duration_s": 1}):
-                if key == "group":
-                    if members is None or doc["user"] not in members:
-                        continue
-                    name = members[doc["user"]]
-                else:
-                    name = doc[key]
-                finished[name] += 1
-                if doc.get("duration_s") is not None:
-                    durations[name].append(doc["duration_s"])
-        return {
-            name: summarise(finished=n, sorted_durations=sorted(durations[name]))
-            for name, n in finished.items()
-        }
+            docs = await self._cycles.find(found, projection).to_list()
+        groups = members or {}
+        return summaries_of(
+            (groups.get(doc["user"]) if key == "group" else doc[key], doc.get("duration_s"))
+            for doc in docs
+        )
 
 
 def _any(counts: HourCounts) -> bool:
