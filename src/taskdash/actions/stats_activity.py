@@ -177,11 +177,16 @@ async def people(
     scope = _hours_scope(viewer, stats, finished=finished)
     since, until = scope.since, scope.until
     counts = await store.activity.people_activity(scope=scope)
-    cycles = await store.activity.cycle_summaries(scope=scope, key="user")
-    if viewer.role < Role.MANAGER:
+    own = viewer.role < Role.MANAGER
+    accounts = {} if own else {a.name: a for a in await store.accounts.list_users()}
+    members = {name: account.group for name, account in accounts.items() if account.group}
+    summaries = await store.activity.cycle_summaries(
+        scope=scope, keys=("user",) if own else ("user", "group"), members=members
+    )
+    cycles = summaries["user"]
+    if own:
         row = _person(viewer.name, viewer, counts, cycles)
         return People(since=since, until=until, people=[row], groups=[])
-    accounts = {account.name: account for account in await store.accounts.list_users()}
     listed = {
         name
         for name, account in accounts.items()
@@ -189,8 +194,7 @@ async def people(
     }
     names = sorted(set(counts) | set(cycles) | listed)
     rows = [_person(name, accounts.get(name), counts, cycles) for name in names]
-    members = {name: account.group for name, account in accounts.items() if account.group}
-    group_cycles = await store.activity.cycle_summaries(scope=scope, key="group", members=members)
+    group_cycles = summaries["group"]
     groups: dict[str, GroupRow] = {}
     for group in sorted(set(members.values())):
         summary = group_cycles.get(group)
@@ -253,7 +257,7 @@ async def cycle_time(
     """Per task type: how long from claim to finish (count, median, p90, fixed histogram)."""
     scope = _hours_scope(viewer, stats, finished=finished)
     since, until = scope.since, scope.until
-    summaries = await store.activity.cycle_summaries(scope=scope, key="type")
+    summaries = (await store.activity.cycle_summaries(scope=scope, keys=("type",)))["type"]
     types = [
         TypeCycleTimes(
             type=name,

@@ -23,7 +23,7 @@ from taskdash.domain.activity import (
     HourCounts,
     HourlyActivity,
     PersonCounts,
-    summaries_of,
+    summaries_by,
 )
 from taskdash.store.mongo.client import Collection, Database, Document, duplicate_key_indexes
 from taskdash.store.mongo.client import reading as reading_store
@@ -200,8 +200,12 @@ class MongoActivity:
         return people
 
     async def cycle_summaries(
-        self, *, scope: ActivityScope, key: CycleKey, members: Mapping[str, str] | None = None
-    ) -> dict[str, CycleSummary]:
+        self,
+        *,
+        scope: ActivityScope,
+        keys: Sequence[CycleKey],
+        members: Mapping[str, str] | None = None,
+    ) -> dict[CycleKey, dict[str, CycleSummary]]:
         found = {
             "changed_at": {"$gte": scope.since, "$lt": scope.until},
             **_finishes(scope),
@@ -210,11 +214,8 @@ class MongoActivity:
         projection = {"type": 1, "user": 1, "duration_s": 1}
         with reading_store():
             docs = await self._cycles.find(found, projection).to_list()
-        groups = members or {}
-        return summaries_of(
-            (groups.get(doc["user"]) if key == "group" else doc[key], doc.get("duration_s"))
-            for doc in docs
-        )
+        rows = [(doc["type"], doc["user"], doc.get("duration_s")) for doc in docs]
+        return summaries_by(rows, keys, members)
 
 
 def _any(counts: HourCounts) -> bool:

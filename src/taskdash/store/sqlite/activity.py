@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from taskdash.domain.activity import (
@@ -13,7 +13,7 @@ from taskdash.domain.activity import (
     HourCounts,
     HourlyActivity,
     PersonCounts,
-    summaries_of,
+    summaries_by,
 )
 from taskdash.store.sqlite.db import SqliteDb
 
@@ -128,22 +128,18 @@ def _people(conn: sqlite3.Connection, scope: ActivityScope) -> dict[str, PersonC
 def _cycle_summaries(
     conn: sqlite3.Connection,
     scope: ActivityScope,
-    key: CycleKey,
+    keys: Sequence[CycleKey],
     members: Mapping[str, str] | None,
-) -> dict[str, CycleSummary]:
+) -> dict[CycleKey, dict[str, CycleSummary]]:
     """One pass over the range's records in the covering index, sorted by duration in SQLite."""
     where, params = _filters(scope, user=True)
     finish_where, finish_params = _finishes(scope)
-    column = "user" if key == "group" else key
     rows = conn.execute(
-        f"SELECT {column}, duration_s FROM activity_cycles"
+        "SELECT type, user, duration_s FROM activity_cycles"
         f" WHERE changed_at >= ? AND changed_at < ?{finish_where}{where} ORDER BY duration_s",
         [scope.since, scope.until, *finish_params, *params],
-    )
-    if key == "group":
-        groups = members or {}
-        return summaries_of((groups.get(user), duration) for user, duration in rows)
-    return summaries_of(rows)
+    ).fetchall()
+    return summaries_by(rows, keys, members)
 
 
 class SqliteActivityStats:
@@ -159,6 +155,10 @@ class SqliteActivityStats:
         return await self._db.read(lambda conn: _people(conn, scope))
 
     async def cycle_summaries(
-        self, *, scope: ActivityScope, key: CycleKey, members: Mapping[str, str] | None = None
-    ) -> dict[str, CycleSummary]:
-        return await self._db.read(lambda conn: _cycle_summaries(conn, scope, key, members))
+        self,
+        *,
+        scope: ActivityScope,
+        keys: Sequence[CycleKey],
+        members: Mapping[str, str] | None = None,
+    ) -> dict[CycleKey, dict[str, CycleSummary]]:
+        return await self._db.read(lambda conn: _cycle_summaries(conn, scope, keys, members))
