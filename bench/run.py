@@ -34,6 +34,7 @@ FULL = [
     ["bench/list_page.py", "10000,100000", "1000", "mongo"],
     ["bench/claim.py", "10000", "200", "3"],
     ["bench/claim.py", "3000", "200", "3", "mongo", "2"],
+    ["bench/activity.py", "--bulk", "10000,100000,1000000", "300"],
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
@@ -42,6 +43,7 @@ QUICK = [
     ["bench/list_page.py", "10000", "50", "mongo"],
     ["bench/claim.py", "3000", "200", "1"],
     ["bench/claim.py", "1000", "200", "1", "mongo", "2"],
+    ["bench/activity.py", "--bulk", "10000", "50"],
 ]
 
 
@@ -63,6 +65,11 @@ class Target:
 
 
 TARGETS = [
+    Target(
+        "stats (throughput, people, cycle time) p99 at 1 M ≤ 200 ms",
+        r"^stats_\w+_sqlite_1000000_p99$",
+        lambda f: f.value <= 200,
+    ),
     Target(
         "ingest ≥ 0.7 × the bare Reader (SQLite)", r"^ingest_sqlite_\d+$", lambda f: f.ratio >= 0.7
     ),
