@@ -38,6 +38,7 @@ FULL = [
     ["bench/list_tools.py", "1000000"],
     ["bench/overview.py", "10000,100000,1000000", "1000"],
     ["bench/overview.py", "10000,100000", "300", "mongo"],
+    ["bench/activity.py", "--bulk", "10000,100000,1000000", "300"],
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
@@ -49,6 +50,7 @@ QUICK = [
     ["bench/stats_services.py", "10000", "200"],
     ["bench/list_tools.py", "20000"],
     ["bench/overview.py", "10000,100000", "200"],
+    ["bench/activity.py", "--bulk", "10000", "50"],
 ]
 
 
@@ -70,6 +72,11 @@ class Target:
 
 
 TARGETS = [
+    Target(
+        "stats (throughput, people, cycle time) p99 at 1 M ≤ 200 ms",
+        r"^stats_\w+_sqlite_1000000_p99$",
+        lambda f: f.value <= 200,
+    ),
     Target(
         "ingest ≥ 0.7 × the bare Reader (SQLite)", r"^ingest_sqlite_\d+$", lambda f: f.ratio >= 0.7
     ),

@@ -19,10 +19,17 @@ more than one argument takes them all by keyword: `history(task_id=..., limit=..
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
+from taskdash.domain.activity import (
+    ActivityScope,
+    CycleKey,
+    CycleSummary,
+    HourlyActivity,
+    PersonCounts,
+)
 from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
 from taskdash.domain.models import (
     DeadLetter,
@@ -580,3 +587,26 @@ class Store(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class ActivityStats(Protocol):
+    """Rollups of the task history (domain/activity.py): throughput, people, cycle times."""
+
+    async def hourly_activity(self, *, scope: ActivityScope) -> HourlyActivity:
+        """Created, claimed, finished and the queue's change per hour of the scope."""
+        ...
+
+    async def people_activity(self, *, scope: ActivityScope) -> dict[str, PersonCounts]:
+        """Per user: holding now (unfinished), releases and expiries in the scope."""
+        ...
+
+    async def cycle_summaries(
+        self,
+        *,
+        scope: ActivityScope,
+        keys: Sequence[CycleKey],
+        members: Mapping[str, str] | None = None,
+    ) -> dict[CycleKey, dict[str, CycleSummary]]:
+        """Finishes of held tasks in the scope and their claim → finish times, for each key:
+        per task type, per holder, or per group (`members`: user → group; others left out)."""
+        ...

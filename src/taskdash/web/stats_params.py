@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from taskdash.domain.activity import DAY_S, HOUR_S
 from taskdash.domain.errors import BadRequest
 
-HOUR_S = 3600.0
-DAY_S = 24 * HOUR_S
+__all__ = ["DAY_S", "HOUR_S", "SinceParam", "StatsFilterDep", "UntilParam", "time_range"]
+
 MAX_BUCKETS = 800
 FILTER_MAX_LENGTH = 512
 

@@ -15,9 +15,11 @@ from pymongo import ReturnDocument
 
 from taskdash.domain import holding
 from taskdash.domain import rules as domain_rules
+from taskdash.domain.activity import activity_changes
 from taskdash.domain.errors import NothingToClaim, TaskNotClaimable, TaskNotFound
 from taskdash.domain.models import CLAIMED, UNCLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
+from taskdash.store.mongo.activity import MongoActivity
 from taskdash.store.mongo.claim_limit import ClaimLimit
 from taskdash.store.mongo.client import Database, Document, reading, writing
 from taskdash.store.mongo.history import TaskHistory, pending_lines, with_pending
@@ -58,6 +60,7 @@ class MongoTaskRepo:
         self._tasks = db.tasks
         self._counts = counts or MongoTaskCounts(db)
         self._history = TaskHistory(db)
+        self._activity = MongoActivity(db)
         self._limit = ClaimLimit(db)
         self._claims_in_flight = 0
 
@@ -68,7 +71,12 @@ class MongoTaskRepo:
     async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
         with writing():
             return await apply_envelopes(
-                self._tasks, self._history, self._counts, envelopes, now=now
+                self._tasks,
+                self._history,
+                self._counts,
+                envelopes,
+                activity=self._activity,
+                now=now,
             )
 
     async def get(self, task_id: str) -> Task | None:
@@ -125,6 +133,7 @@ class MongoTaskRepo:
         stored = document_to_task(written)
         await self._counts.move([(task, stored)])
         await self._history.insert(lines)
+        await self._activity.record([activity_changes(task, stored, [event])])
         return stored
 
     async def _change(

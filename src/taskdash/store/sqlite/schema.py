@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 
 from taskdash.domain.user_names import user_name_key
+from taskdash.store.sqlite.activity_schema import ACTIVITY_MIGRATION
 
 # Each entry moves the schema from version N to N+1; never edit one that has shipped.
 # Statements end at a ";" that ends a complete statement (a trigger's body keeps its own).
@@ -255,6 +256,7 @@ MIGRATIONS: tuple[str, ...] = (
             ON CONFLICT DO UPDATE SET n = n + 1;
     END
     """,
+    ACTIVITY_MIGRATION,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
