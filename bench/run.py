@@ -37,7 +37,7 @@ FULL = [
     ["bench/stats_services.py", "10000,100000,1000000", "1000"],
     ["bench/list_tools.py", "1000000"],
     ["bench/overview.py", "10000,100000,1000000", "1000"],
-    ["bench/overview.py", "10000,100000", "300", "mongo"],
+    ["bench/overview.py", "10000,100000", "50", "mongo"],
     ["bench/activity.py", "--bulk", "10000,100000,1000000", "300"],
 ]
 QUICK = [
