@@ -1,6 +1,8 @@
 // A task page's state is its URL query: which filters the page has, and the API parameters,
 // order and assign filter that query makes.
 
+import { linkFilterParams } from "./link-filters.js";
+
 export const FILTERS = {
   available: ["type", "project"],
   mine: ["status", "type", "project"],
@@ -21,6 +23,7 @@ export function listOrder(kind, query) {
 export function listParams(kind, query, me) {
   const params = {};
   for (const key of FILTERS[kind]) if (query[key]) params[key] = query[key];
+  Object.assign(params, linkFilterParams(query));
   if (kind === "available") params.unclaimed = "true";
   if (kind === "mine") params.user = me.name;
   if (kind === "checking") params.checker = me.name;
