@@ -28,13 +28,11 @@ export function heldInput(state, env) {
 
 /** The stuck-work panel's body for GET /stats/stuck: each count links to its list. */
 export function renderStuck(data, env) {
-  const claimedBefore = Math.floor(Date.now() / 1000) - data.claimed_hours * 3600;
+  // "Held longer than N h" as of now: the link is made again when it is followed.
+  const heldHref = () =>
+    env.taskListHref({ claimed_before: Math.floor(Date.now() / 1000) - data.claimed_hours * 3600 });
   const counts = [
-    [
-      "claimed_longer",
-      t("overview.k.claimedLonger", { n: data.claimed_hours }),
-      env.taskListHref({ claimed_before: claimedBefore }),
-    ],
+    ["claimed_longer", t("overview.k.claimedLonger", { n: data.claimed_hours }), heldHref()],
     ["offline_service_tasks", t("overview.k.offline"), env.taskListHref({ online: "false" })],
     [
       "dead_letters_24h",
@@ -54,7 +52,18 @@ export function renderStuck(data, env) {
         "li",
         { dataset: { stat: key } },
         href
-          ? h("a", { href, class: `stuck ${data[key] ? "stuck-some" : ""}` }, inner)
+          ? h(
+              "a",
+              {
+                href,
+                class: `stuck ${data[key] ? "stuck-some" : ""}`,
+                onclick:
+                  key === "claimed_longer"
+                    ? (event) => event.currentTarget.setAttribute("href", heldHref())
+                    : null,
+              },
+              inner,
+            )
           : h("span", { class: "stuck" }, inner),
       );
     }),

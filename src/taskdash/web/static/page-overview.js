@@ -43,6 +43,25 @@ function taskListHref(me, query) {
   return `#/${route}${search ? `?${search}` : ""}`;
 }
 
+/** Whether two answers hold the same numbers (the moving since/until aside). */
+function sameNumbers(next, previous) {
+  if (previous === undefined) return false;
+  const numbersOnly = (key, value) => (key === "since" || key === "until" ? undefined : value);
+  return JSON.stringify(next, numbersOnly) === JSON.stringify(previous, numbersOnly);
+}
+
+/** What finds a focused link or button again in a panel drawn anew. */
+function focusKey(el) {
+  return { tag: el.tagName, href: el.getAttribute("href"), text: el.textContent };
+}
+
+function refocus(body, { tag, href, text }) {
+  const match = [...body.querySelectorAll(tag)].find((el) =>
+    href ? el.getAttribute("href") === href : el.textContent === text,
+  );
+  match?.focus();
+}
+
 class OverviewPage {
   constructor(ctx) {
     this.ctx = ctx;
@@ -152,9 +171,11 @@ class OverviewPage {
     try {
       const data = await api("GET", statsPath(panel.key, this.state));
       if (round !== this.loads) return;
+      const same = sameNumbers(data, this.data[panel.key]);
       this.data[panel.key] = data;
       if (panel.key === "projects") this.noteSuggestions(data);
-      this.show(panel);
+      if (same && section.dataset.state === "ready") section.dataset.round = String(round);
+      else this.show(panel);
     } catch (error) {
       if (round !== this.loads) return;
       if (error.status === 403) {
@@ -181,8 +202,10 @@ class OverviewPage {
 
   show(panel) {
     const { section, body } = this.sections[panel.key];
+    const focused = body.contains(document.activeElement) ? focusKey(document.activeElement) : null;
     section.hidden = false;
     replace(body, panel.render(this.data[panel.key], this.env));
+    if (focused) refocus(body, focused);
     section.dataset.state = "ready";
     section.dataset.round = String(this.loads);
   }
