@@ -5,11 +5,34 @@ import { s, svgRoot, px, scale, niceMax, yAxis, textWidth } from "./chart-svg.js
 
 const MARGIN = { top: 8, right: 10, bottom: 20, left: 40 };
 
+/** The indices of the labels to draw: those with text, at least a label's width apart. */
+function labelIndices(texts, x) {
+  const chosen = [];
+  let free = -Infinity;
+  texts.forEach((text, i) => {
+    if (!text) return;
+    const half = textWidth(text) / 2;
+    if (x(i) - half < free) return;
+    chosen.push(i);
+    free = x(i) + half + 12;
+  });
+  return chosen;
+}
+
 /**
  * starts: bucket start times; series: [{key, label, values, area}];
- * timeLabel(start) -> short text under the axis; format(n) -> a y tick or hover number.
+ * timeLabel(start) -> text under the axis ("" for none); timeTitle(start) -> the bucket's
+ * time on hover; format(n) -> a y tick or hover number.
  */
-export function timeSeries({ width, height = 170, starts, series, timeLabel, format }) {
+export function timeSeries({
+  width,
+  height = 170,
+  starts,
+  series,
+  timeLabel,
+  timeTitle = timeLabel,
+  format,
+}) {
   const n = starts.length;
   const left = MARGIN.left;
   const right = width - MARGIN.right;
@@ -37,18 +60,9 @@ export function timeSeries({ width, height = 170, starts, series, timeLabel, for
     );
     return s("g", { "data-series": line.key }, shapes);
   });
-  const labelEvery = Math.max(
-    1,
-    Math.ceil((textWidth(timeLabel(starts[0] ?? 0)) + 16) / (step || 1)),
-  );
-  const labels = starts.map((start, i) =>
-    i % labelEvery === 0
-      ? s(
-          "text",
-          { class: "x-label", x: px(x(i)), y: height - 6, "text-anchor": "middle" },
-          timeLabel(start),
-        )
-      : null,
+  const texts = starts.map(timeLabel);
+  const labels = labelIndices(texts, x).map((i) =>
+    s("text", { class: "x-label", x: px(x(i)), y: height - 6, "text-anchor": "middle" }, texts[i]),
   );
   const hovers = starts.map((start, i) =>
     s(
@@ -64,7 +78,7 @@ export function timeSeries({ width, height = 170, starts, series, timeLabel, for
         "title",
         {},
         [
-          timeLabel(start),
+          timeTitle(start),
           ...series.map((line) => `${line.label}: ${format(line.values[i])}`),
         ].join("\n"),
       ),

@@ -29,12 +29,15 @@ export function percent(part, whole) {
   return whole ? `${Math.floor((part / whole) * 100)}%` : "—";
 }
 
-/** A bucket's start as its label: "13:00" (hours, local) or "11-28" (days, UTC as the API's). */
-export function bucketLabel(start, bucket) {
+/**
+ * A bucket's label under the time axis: "13:00" for hours within two days, the date at each
+ * local midnight ("11-28") for hours over longer, the UTC date for days (as the API's buckets).
+ */
+export function bucketLabel(start, bucket, rangeS) {
   const d = new Date(start * 1000);
-  return bucket === "day"
-    ? `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`
-    : `${pad(d.getHours())}:00`;
+  if (bucket === "day") return `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  if (rangeS <= 2 * 86400) return `${pad(d.getHours())}:00`;
+  return d.getHours() === 0 ? `${pad(d.getMonth() + 1)}-${pad(d.getDate())}` : "";
 }
 
 /** A bucket's start in full, for tables: "2026-11-28 13:00" or "2026-11-28" (UTC day). */

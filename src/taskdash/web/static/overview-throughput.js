@@ -34,7 +34,8 @@ export function renderThroughput(data, env) {
   const buckets = data.buckets;
   if (!buckets.length) return h("p", { class: "empty" }, t("overview.t.empty"));
   const starts = buckets.map((b) => b.start);
-  const label = (start) => bucketLabel(start, data.bucket);
+  const label = (start) => bucketLabel(start, data.bucket, data.until - data.since);
+  const title = (start) => bucketTime(start, data.bucket);
   const words = (key) => t(`overview.t.${key}`);
   const totals = Object.fromEntries(
     FLOWS.map((key) => [key, buckets.reduce((sum, b) => sum + b[key], 0)]),
@@ -46,6 +47,7 @@ export function renderThroughput(data, env) {
       starts,
       series: FLOWS.map((key) => ({ key, label: words(key), values: buckets.map((b) => b[key]) })),
       timeLabel: label,
+      timeTitle: title,
       format: formatNumber,
     });
     const queue = timeSeries({
@@ -61,6 +63,7 @@ export function renderThroughput(data, env) {
         },
       ],
       timeLabel: label,
+      timeTitle: title,
       format: formatNumber,
     });
     return h("div", { class: "chart-stack" }, flows, queue);
