@@ -38,6 +38,7 @@ from taskdash.web.routes import (
     events,
     health,
     services,
+    stats_activity,
     tasks,
     ui_settings,
 )
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         tasks.router,
         ui_settings.router,
         services.router,
+        stats_activity.router,
         events.router,
         admin.router,
         health.router,

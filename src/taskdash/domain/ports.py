@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
+from taskdash.domain.activity import ActivityScope, CycleTime, HourlyActivity, PersonCounts
 from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
 from taskdash.domain.models import (
     DeadLetter,
@@ -442,3 +443,19 @@ class Store(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class ActivityStats(Protocol):
+    """Rollups of the task history (domain/activity.py): throughput, people, cycle times."""
+
+    async def hourly_activity(self, *, scope: ActivityScope) -> HourlyActivity:
+        """Created, claimed, finished and the queue's change per hour of the scope."""
+        ...
+
+    async def people_activity(self, *, scope: ActivityScope) -> dict[str, PersonCounts]:
+        """Per user: holding now (unfinished), and finishes, releases, expiries in the scope."""
+        ...
+
+    async def cycle_times(self, *, scope: ActivityScope) -> list[CycleTime]:
+        """Every finish of a claimed task in the scope, with its claim-to-finish seconds."""
+        ...

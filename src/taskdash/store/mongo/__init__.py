@@ -6,6 +6,7 @@ from pymongo.errors import PyMongoError
 
 from taskdash.domain.errors import StoreWriteError
 from taskdash.store.mongo.accounts import MongoAccountRepo, ensure_user_name_keys
+from taskdash.store.mongo.activity import MongoActivity
 from taskdash.store.mongo.client import connect, driver_reason, reading
 from taskdash.store.mongo.contents import MongoContents
 from taskdash.store.mongo.coordination import MongoCoordinationRepo
@@ -30,6 +31,7 @@ class MongoStore:
         self.coordination = MongoCoordinationRepo(self._db)
         self.metadata = MongoMetadataRepo(self._db)
         self.contents = MongoContents(self._db)
+        self.activity = MongoActivity(self._db)
 
     async def open(self) -> None:
         """Create the indexes, ready the history, bound old dead letters; a down server stops it."""

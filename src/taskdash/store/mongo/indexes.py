@@ -76,6 +76,22 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         _index("dead_letters_at", "at", "_id"),
         _index("dead_letters_short_id", "short_id"),
     ),
+    # Activity rollups (activity.py): one document per key, found by it for each `$inc`.
+    "activity_hourly": (
+        _index("activity_hourly_key", "hour", "project_id", "type", "group", "user", unique=True),
+    ),
+    "activity_transitions": (
+        _index(
+            "activity_transitions_key",
+            *("hour", "project_id", "type", "user", "from_status", "to_status"),
+            unique=True,
+        ),
+    ),
+    "activity_queue": (_index("activity_queue_key", "project_id", "type", "group", unique=True),),
+    "activity_holding": (
+        _index("activity_holding_key", "user", "project_id", "type", "status", unique=True),
+    ),
+    "activity_cycles": (_index("activity_cycles_changed", "changed_at"),),
 }
 
 

@@ -16,9 +16,11 @@ from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from taskdash.domain import rules as domain_rules
+from taskdash.domain.activity import activity_changes
 from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.models import Task, TaskEvent
 from taskdash.domain.ports import TaskMessageEnvelope
+from taskdash.store.mongo.activity import MongoActivity
 from taskdash.store.mongo.client import Collection, Document, duplicate_key_indexes
 from taskdash.store.mongo.history import (
     PENDING,
@@ -118,6 +120,7 @@ async def apply_envelopes(
     history: TaskHistory,
     envelopes: Sequence[TaskMessageEnvelope],
     *,
+    activity: MongoActivity,
     now: float,
 ) -> int:
     """Merge and write the batch with its history; returns how many tasks changed."""
@@ -143,4 +146,5 @@ async def apply_envelopes(
         raise StoreWriteError(f"mongodb: tasks kept changing during a merge: {sorted(pending)[:5]}")
     # Should this fail, the lines stay on their tasks: a redelivery's read completes them.
     await history.insert([line for w in written for line in w.lines])
+    await activity.record([activity_changes(w.base, w.after, w.events) for w in written])
     return len(written)

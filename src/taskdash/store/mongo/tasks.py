@@ -15,9 +15,11 @@ from pymongo import ReturnDocument
 
 from taskdash.domain import holding
 from taskdash.domain import rules as domain_rules
+from taskdash.domain.activity import activity_changes
 from taskdash.domain.errors import NothingToClaim, TaskNotClaimable, TaskNotFound
 from taskdash.domain.models import CLAIMED, UNCLAIMED, Task, TaskEvent, TaskQuery
 from taskdash.domain.ports import AssignChange, ClaimRules, TaskMessageEnvelope
+from taskdash.store.mongo.activity import MongoActivity
 from taskdash.store.mongo.claim_limit import ClaimLimit
 from taskdash.store.mongo.client import Database, Document, reading, writing
 from taskdash.store.mongo.history import TaskHistory, pending_lines, with_pending
@@ -56,6 +58,7 @@ class MongoTaskRepo:
     def __init__(self, db: Database) -> None:
         self._tasks = db.tasks
         self._history = TaskHistory(db)
+        self._activity = MongoActivity(db)
         self._limit = ClaimLimit(db)
         self._claims_in_flight = 0
 
@@ -65,7 +68,9 @@ class MongoTaskRepo:
 
     async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
         with writing():
-            return await apply_envelopes(self._tasks, self._history, envelopes, now=now)
+            return await apply_envelopes(
+                self._tasks, self._history, envelopes, activity=self._activity, now=now
+            )
 
     async def get(self, task_id: str) -> Task | None:
         with reading():
@@ -119,7 +124,9 @@ class MongoTaskRepo:
         if written is None:
             return None
         await self._history.insert(lines)
-        return document_to_task(written)
+        stored = document_to_task(written)
+        await self._activity.record([activity_changes(task, stored, [event])])
+        return stored
 
     async def _change(
         self,

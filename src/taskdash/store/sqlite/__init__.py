@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from taskdash.domain.errors import StoreReadError
 from taskdash.store.sqlite.accounts import SqliteAccountRepo
+from taskdash.store.sqlite.activity import SqliteActivityStats
 from taskdash.store.sqlite.contents import SqliteContents
 from taskdash.store.sqlite.coordination import SqliteCoordinationRepo
 from taskdash.store.sqlite.db import SqliteDb
@@ -28,6 +29,7 @@ class SqliteStore:
         self.coordination = SqliteCoordinationRepo(self._db)
         self.metadata = SqliteMetadataRepo(self._db)
         self.contents = SqliteContents(self._db)
+        self.activity = SqliteActivityStats(self._db)
 
     def open(self) -> None:
         self._db.run_sync(migrate)

@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 
 from taskdash.domain.user_names import user_name_key
+from taskdash.store.sqlite.activity_schema import ACTIVITY_MIGRATION
 
 # Each entry moves the schema from version N to N+1; never edit one that has shipped.
 # Statements are split on ";", so no comment may contain one.
@@ -186,6 +187,7 @@ MIGRATIONS: tuple[str, ...] = (
         reason = CASE WHEN length(reason) > 1024
             THEN substr(reason, 1, 1023) || '…' ELSE reason END
     """,
+    ACTIVITY_MIGRATION,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -193,6 +195,21 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def _sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def statements(script: str) -> list[str]:
+    """The statements of `script`, split at each ";" that ends one (not those in a trigger)."""
+    found: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending)
+            pending = ""
+    if pending.strip(" \n;"):
+        found.append(pending)
+    return found
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -208,9 +225,8 @@ def migrate(conn: sqlite3.Connection) -> int:
                 f"({SCHEMA_VERSION}); upgrade TaskDash"
             )
         for index in range(version, SCHEMA_VERSION):
-            for statement in MIGRATIONS[index].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in statements(MIGRATIONS[index]):
+                conn.execute(statement)
             conn.execute(f"PRAGMA user_version={index + 1}")
         conn.execute("COMMIT")
     except BaseException:

@@ -1,0 +1,273 @@
+"""Activity statistics for people: throughput, people, cycle times, each sliced by role.
+
+Managers and admins see everything; annotators and checkers see their own claims, finishes,
+holdings and cycle times, and the queue (created, unclaimed) of the tasks they could claim:
+those of no group or of their own group. Rollups are kept per UTC hour, so every window is
+widened to whole hours (throughput's day buckets to whole UTC days) and answered as widened.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from taskdash.domain.activity import (
+    DAY_S,
+    HOUR_S,
+    ActivityScope,
+    CycleTime,
+    PersonCounts,
+    histogram,
+    quantile,
+)
+from taskdash.domain.errors import BadRequest
+from taskdash.domain.models import Role, User
+from taskdash.domain.ports import ActivityStats, UserRepo
+
+MAX_BUCKETS = 800
+Bucket = Literal["hour", "day"]
+BUCKET_S: dict[str, int] = {"hour": HOUR_S, "day": DAY_S}
+
+
+class ActivityStore(Protocol):
+    """What the activity statistics use of the store (a whole Store is one)."""
+
+    @property
+    def activity(self) -> ActivityStats: ...
+
+    @property
+    def accounts(self) -> UserRepo: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StatsFilter:
+    """The common parameters: a time range (Unix seconds) and exact project/type filters."""
+
+    since: float
+    until: float
+    project: str | None = None
+    type: str | None = None
+
+
+def window(
+    *, since: float | None, until: float | None, default_span_s: int, size_s: int, now: float
+) -> tuple[float, float]:
+    """The range asked for; by default until now, since `default_span_s` before the end of
+    the bucket (of `size_s`) holding until, so that the default is that many whole buckets."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not math.isfinite(value):
+            raise BadRequest(f"{name} must be a finite number of Unix seconds")
+    end = now if until is None else until
+    start = math.ceil(end / size_s) * size_s - default_span_s if since is None else since
+    if start > end:
+        raise BadRequest("since must not be after until")
+    return start, end
+
+
+def aligned(stats: StatsFilter, *, size_s: int) -> tuple[int, int]:
+    """The range widened to whole buckets of `size_s`; refuses more than MAX_BUCKETS."""
+    start = math.floor(stats.since / size_s) * size_s
+    end = max(math.ceil(stats.until / size_s) * size_s, start + size_s)
+    if (end - start) // size_s > MAX_BUCKETS:
+        raise BadRequest(f"range asks for more than {MAX_BUCKETS} buckets of {size_s} s")
+    return start, end
+
+
+def _scope(
+    viewer: User, stats: StatsFilter, *, since: int, until: int, finished: Sequence[str]
+) -> ActivityScope:
+    own = viewer.role < Role.MANAGER
+    return ActivityScope(
+        since=since,
+        until=until,
+        finished=tuple(finished),
+        project=stats.project,
+        type=stats.type,
+        user=viewer.name if own else None,
+        groups=tuple(dict.fromkeys(("", viewer.group))) if own else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ThroughputBucket:
+    start: float
+    created: int
+    claimed: int
+    finished: int
+    unclaimed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    bucket: Bucket
+    since: float
+    until: float
+    buckets: list[ThroughputBucket]
+
+
+async def throughput(
+    *,
+    store: ActivityStore,
+    viewer: User,
+    stats: StatsFilter,
+    bucket: Bucket,
+    finished: Sequence[str],
+) -> Throughput:
+    """Created, claimed, finished per bucket, and the unclaimed queue at each bucket's end."""
+    size = BUCKET_S[bucket]
+    since, until = aligned(stats, size_s=size)
+    scope = _scope(viewer, stats, since=since, until=until, finished=finished)
+    activity = await store.activity.hourly_activity(scope=scope)
+    starts = list(range(since, until, size))
+    sums = {start: [0, 0, 0, 0] for start in starts}  # created, claimed, finished, queue delta
+    for hour, counts in activity.hours.items():
+        row = sums[since + (hour - since) // size * size]
+        row[0] += counts.created
+        row[1] += counts.claimed
+        row[2] += counts.finished
+        row[3] += counts.queue_delta
+    # The queue at each bucket's end, walking back from the range's end through the deltas.
+    queue = activity.queue_at_until
+    buckets: list[ThroughputBucket] = []
+    for start in reversed(starts):
+        created, claimed, finished_n, delta = sums[start]
+        buckets.append(ThroughputBucket(start, created, claimed, finished_n, queue))
+        queue -= delta
+    buckets.reverse()
+    return Throughput(bucket=bucket, since=since, until=until, buckets=buckets)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    user: str
+    groups: list[str]
+    counts: PersonCounts
+    median_claim_to_finish_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    group: str
+    members: int
+    counts: PersonCounts
+    median_claim_to_finish_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    since: float
+    until: float
+    people: list[PersonRow]
+    groups: list[GroupRow]
+
+
+@dataclass(slots=True)
+class _Group:
+    members: int = 0
+    counts: PersonCounts = field(default_factory=PersonCounts)
+    durations: list[float] = field(default_factory=list)
+
+
+def _median(durations: list[float]) -> float | None:
+    return quantile(sorted(durations), 0.5)
+
+
+async def people(
+    *, store: ActivityStore, viewer: User, stats: StatsFilter, finished: Sequence[str]
+) -> People:
+    """Per person and per group: holding now, finished, median claim→finish, releases, expiries."""
+    since, until = aligned(stats, size_s=HOUR_S)
+    if (until - since) // DAY_S > MAX_BUCKETS:
+        raise BadRequest(f"range asks for more than {MAX_BUCKETS} days")
+    scope = _scope(viewer, stats, since=since, until=until, finished=finished)
+    counts = await store.activity.people_activity(scope=scope)
+    durations: dict[str, list[float]] = defaultdict(list)
+    for cycle in await store.activity.cycle_times(scope=scope):
+        durations[cycle.user].append(cycle.duration_s)
+    if viewer.role < Role.MANAGER:
+        own = counts.get(viewer.name, PersonCounts())
+        row = PersonRow(
+            viewer.name, _groups_of(viewer), own, _median(durations.get(viewer.name, []))
+        )
+        return People(since=since, until=until, people=[row], groups=[])
+    accounts = {account.name: account for account in await store.accounts.list_users()}
+    names = set(counts) | {
+        name
+        for name, account in accounts.items()
+        if not account.disabled and account.role <= Role.CHECKER
+    }
+    rows: list[PersonRow] = []
+    groups: dict[str, _Group] = defaultdict(_Group)
+    for name in sorted(names):
+        account = accounts.get(name)
+        person = counts.get(name, PersonCounts())
+        rows.append(PersonRow(name, _groups_of(account), person, _median(durations.get(name, []))))
+        if account is not None and account.group:
+            group = groups[account.group]
+            _add(group.counts, person)
+            group.durations += durations.get(name, [])
+    for account in accounts.values():
+        if account.group and not account.disabled:
+            groups[account.group].members += 1
+    group_rows = [
+        GroupRow(name, group.members, group.counts, _median(group.durations))
+        for name, group in sorted(groups.items())
+    ]
+    return People(since=since, until=until, people=rows, groups=group_rows)
+
+
+def _groups_of(account: User | None) -> list[str]:
+    return [account.group] if account is not None and account.group else []
+
+
+def _add(total: PersonCounts, person: PersonCounts) -> None:
+    total.holding += person.holding
+    total.finished += person.finished
+    total.releases += person.releases
+    total.expiries += person.expiries
+
+
+@dataclass(frozen=True, slots=True)
+class TypeCycleTimes:
+    type: str
+    count: int
+    median_s: float | None
+    p90_s: float | None
+    histogram: list[tuple[float | None, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class CycleTimes:
+    since: float
+    until: float
+    types: list[TypeCycleTimes]
+
+
+async def cycle_time(
+    *, store: ActivityStore, viewer: User, stats: StatsFilter, finished: Sequence[str]
+) -> CycleTimes:
+    """Per task type: how long from claim to finish (count, median, p90, fixed histogram)."""
+    since, until = aligned(stats, size_s=HOUR_S)
+    if (until - since) // DAY_S > MAX_BUCKETS:
+        raise BadRequest(f"range asks for more than {MAX_BUCKETS} days")
+    scope = _scope(viewer, stats, since=since, until=until, finished=finished)
+    by_type: dict[str, list[float]] = defaultdict(list)
+    cycles: list[CycleTime] = await store.activity.cycle_times(scope=scope)
+    for cycle in cycles:
+        by_type[cycle.type].append(cycle.duration_s)
+    types = []
+    for name, durations in sorted(by_type.items()):
+        durations.sort()
+        types.append(
+            TypeCycleTimes(
+                type=name,
+                count=len(durations),
+                median_s=quantile(durations, 0.5),
+                p90_s=quantile(durations, 0.9),
+                histogram=histogram(durations),
+            )
+        )
+    return CycleTimes(since=since, until=until, types=types)

@@ -1,0 +1,185 @@
+"""Activity statistics: what a write adds to the rollups, and the numbers read from them.
+
+A history line counts as a claim when it gives the task a holder (`to_user` set and not the
+one before), a release or an expiry by its action (for the user who held the task); a status
+change by a service counts as a finish when it enters a finished status from another status.
+The unclaimed queue is the tasks in 待领取 with no user. Rollups are kept per UTC hour and read
+for whole hours; the finished statuses are applied when reading, so a change of the setting
+applies to the past as well.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from taskdash.domain.models import CLAIMED, UNCLAIMED, Task, TaskEvent
+
+HOUR_S = 3600
+DAY_S = 86400
+MESSAGE_ACTIONS = frozenset({"register", "update", "metadata"})
+# Upper edges (seconds) of the cycle-time histogram's bins; a last bin (None) holds the longer.
+HISTOGRAM_EDGES_S: tuple[float, ...] = (
+    60,
+    300,
+    900,
+    1800,
+    3600,
+    7200,
+    14400,
+    28800,
+    86400,
+    172800,
+    604800,
+)
+
+
+def hour_of(at: float) -> int:
+    """The start of the UTC hour holding `at` (Unix seconds)."""
+    return int(at // HOUR_S) * HOUR_S
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityScope:
+    """Which rollups to read: whole hours [since, until), optional filters, a person's slice."""
+
+    since: int
+    until: int
+    finished: tuple[str, ...]
+    project: str | None = None
+    type: str | None = None
+    user: str | None = None  # only this user's claims, finishes, holdings and cycles
+    groups: tuple[str, ...] | None = None  # only these groups' queue (created, unclaimed)
+
+
+@dataclass(slots=True)
+class HourCounts:
+    created: int = 0
+    claimed: int = 0
+    finished: int = 0
+    queue_delta: int = 0
+
+
+@dataclass(slots=True)
+class HourlyActivity:
+    """Counts per hour in the scope, and the queue's length at the scope's end."""
+
+    hours: dict[int, HourCounts]
+    queue_at_until: int
+
+
+@dataclass(slots=True)
+class PersonCounts:
+    holding: int = 0
+    finished: int = 0
+    releases: int = 0
+    expiries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CycleTime:
+    """One finish of a claimed task: its type, holder and seconds from claim to finish."""
+
+    type: str
+    user: str
+    duration_s: float
+
+
+@dataclass(slots=True)
+class ActivityChanges:
+    """What one task write adds to each rollup (keys as the stores keep them)."""
+
+    # (hour, project, type, group, user) -> {created|queue_delta|claimed|released|expired: n}
+    hourly: dict[tuple[int, str, str, str, str], dict[str, int]] = field(default_factory=dict)
+    # (hour, project, type, user, from_status, to_status) -> n
+    transitions: dict[tuple[int, str, str, str, str, str], int] = field(default_factory=dict)
+    queue: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (project, type, group)
+    # (user, project, type, status) -> n
+    holding: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    cycles: list[tuple[TaskEvent, Task]] = field(default_factory=list)  # (line, task as written)
+
+    def add_hourly(self, key: tuple[int, str, str, str, str], name: str, n: int) -> None:
+        counts = self.hourly.setdefault(key, {})
+        counts[name] = counts.get(name, 0) + n
+
+    def empty(self) -> bool:
+        return not (self.hourly or self.transitions or self.queue or self.holding or self.cycles)
+
+
+def queued(task: Task) -> bool:
+    """Whether the task waits in the unclaimed queue."""
+    return task.status == UNCLAIMED and not task.user
+
+
+def activity_changes(
+    before: Task | None, after: Task, lines: Sequence[TaskEvent]
+) -> ActivityChanges:
+    """What writing `after` over `before` with its history `lines` adds to the rollups."""
+    changes = ActivityChanges()
+    hour = hour_of(after.updated_at)
+    if before is None:
+        changes.add_hourly((hour, after.project_id, after.type, after.group, ""), "created", 1)
+    for task, sign in ((before, -1), (after, 1)):
+        if task is None:
+            continue
+        if queued(task):
+            group_key = (task.project_id, task.type, task.group)
+            changes.add_hourly((hour, *group_key, ""), "queue_delta", sign)
+            changes.queue[group_key] = changes.queue.get(group_key, 0) + sign
+        if task.user:
+            holding_key = (task.user, task.project_id, task.type, task.status)
+            changes.holding[holding_key] = changes.holding.get(holding_key, 0) + sign
+    for line in lines:
+        _count_line(changes, line, after)
+    changes.hourly = {key: counts for key, counts in changes.hourly.items() if any(counts.values())}
+    changes.queue = {key: n for key, n in changes.queue.items() if n}
+    changes.holding = {key: n for key, n in changes.holding.items() if n}
+    return changes
+
+
+def _count_line(changes: ActivityChanges, line: TaskEvent, task: Task) -> None:
+    hour = hour_of(line.at)
+    if line.to_user and line.to_user != line.from_user:
+        changes.add_hourly((hour, task.project_id, task.type, "", line.to_user), "claimed", 1)
+    if line.action in ("release", "expire") and line.from_user:
+        name = "released" if line.action == "release" else "expired"
+        changes.add_hourly((hour, task.project_id, task.type, "", line.from_user), name, 1)
+    if line.action == "create" or line.from_status == line.to_status:
+        return
+    by_service = line.action in MESSAGE_ACTIONS
+    holder = task.user if by_service else line.to_user
+    key = (hour, task.project_id, task.type, holder, line.from_status, line.to_status)
+    changes.transitions[key] = changes.transitions.get(key, 0) + 1
+    if by_service and task.user and line.to_status not in (UNCLAIMED, CLAIMED):
+        changes.cycles.append((line, task))
+
+
+def is_finish(from_status: str, to_status: str, finished: Iterable[str]) -> bool:
+    """Whether a status change enters a finished status."""
+    finished = set(finished)
+    return to_status in finished and from_status not in finished
+
+
+def quantile(sorted_values: Sequence[float], q: float) -> float | None:
+    """The q-quantile by linear interpolation between closest ranks; None when empty."""
+    if not sorted_values:
+        return None
+    position = (len(sorted_values) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    fraction = position - low
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+
+
+def histogram(sorted_values: Sequence[float]) -> list[tuple[float | None, int]]:
+    """Counts per fixed bin of ascending values: (upper edge, count), an edge's value in its bin."""
+    bins: list[tuple[float | None, int]] = []
+    below = 0
+    for edge in HISTOGRAM_EDGES_S:
+        upto = bisect.bisect_right(sorted_values, edge)
+        bins.append((edge, upto - below))
+        below = upto
+    bins.append((None, len(sorted_values) - below))
+    return bins
