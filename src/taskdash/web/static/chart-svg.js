@@ -51,9 +51,11 @@ export function niceMax(value) {
   return 10 * power;
 }
 
-/** Whole-number ticks from 0 to `max` (a niceMax), at most `count` + 1 of them. */
-export function ticks(max, count = 4) {
-  const step = Math.max(1, niceMax(max / count));
+/** Whole-number ticks from 0 up to and including `max` (a niceMax), four to six of them. */
+export function ticks(max) {
+  const power = 10 ** Math.floor(Math.log10(max));
+  const lead = Math.round(max / power); // 1, 2 or 5
+  const step = Math.max(1, power * (lead === 1 ? 0.2 : lead === 2 ? 0.5 : 1));
   const out = [];
   for (let v = 0; v <= max + 1e-9; v += step) out.push(v);
   return out;
