@@ -78,16 +78,21 @@ export function fitText(text, maxPx) {
 
 /** Horizontal grid lines with their values on the left, for a y axis from 0 to `max`. */
 export function yAxis({ max, y, left, right, format }) {
-  return ticks(max).map((value) =>
-    s(
-      "g",
-      { class: "tick" },
-      s("line", { class: "grid", x1: left, x2: right, y1: px(y(value)), y2: px(y(value)) }),
+  const all = ticks(max);
+  // A short chart keeps every other tick, so that the numbers do not touch.
+  const crowded = all.length > 1 && Math.abs(y(all[1]) - y(all[0])) < 2 * FONT_PX;
+  return all
+    .filter((_, i) => !crowded || i % 2 === 0)
+    .map((value) =>
       s(
-        "text",
-        { x: left - 4, y: px(y(value)), "text-anchor": "end", "dominant-baseline": "middle" },
-        format(value),
+        "g",
+        { class: "tick" },
+        s("line", { class: "grid", x1: left, x2: right, y1: px(y(value)), y2: px(y(value)) }),
+        s(
+          "text",
+          { x: left - 4, y: px(y(value)), "text-anchor": "end", "dominant-baseline": "middle" },
+          format(value),
+        ),
       ),
-    ),
-  );
+    );
 }

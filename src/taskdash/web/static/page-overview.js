@@ -237,6 +237,10 @@ class OverviewPage {
     return true;
   }
 
+  focusFilter() {
+    document.getElementById("overview-project")?.focus();
+  }
+
   onTask() {
     this.refreshSoon();
   }
