@@ -39,6 +39,7 @@ from taskdash.web.routes import (
     health,
     services,
     stats_activity,
+    stats_services,
     tasks,
     ui_settings,
 )
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
         ui_settings.router,
         services.router,
         stats_activity.router,
+        stats_services.router,
         events.router,
         admin.router,
         health.router,

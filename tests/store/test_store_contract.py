@@ -462,6 +462,8 @@ def _list_queries() -> list[TaskQuery]:
             type="satEdit",
         )
     )
+    queries.append(TaskQuery(claimed_before=5.0))
+    queries.append(TaskQuery(claimed_before=5.0, user="a", newest_first=True, after=(5, "x")))
     return queries
 
 

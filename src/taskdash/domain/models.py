@@ -239,6 +239,7 @@ class TaskQuery:
     project_id: str | None = None
     exclude_origins: tuple[str, ...] = ()
     origins: tuple[str, ...] | None = None  # only tasks of these services (None: any)
+    claimed_before: float | None = None  # only tasks held (已领取) since before this time
     newest_first: bool = False
     limit: int = 50
     after: tuple[int, str] | None = None

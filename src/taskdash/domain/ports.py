@@ -68,6 +68,62 @@ class AssignChange:
     over_limit: bool = False  # a manager chose to go beyond the user's claim limit
 
 
+# Service health over time and stuck work (issue 15, items 5 and 6).
+
+
+@dataclass(frozen=True, slots=True)
+class HealthTransition:
+    """A service becoming online (registration, a heartbeat after silence) or offline (sweep)."""
+
+    at: float
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHealth:
+    """A service with its transitions in a period and its metadata-sync error record."""
+
+    service: Service
+    # The last transition at or before the period's start (if kept), then each one in it.
+    transitions: tuple[HealthTransition, ...]
+    metadata_errors: int  # failed metadata pulls since the service registered
+    last_metadata_error: str
+    last_metadata_error_at: float | None
+
+
+@runtime_checkable
+class ServiceHealthHistory(Protocol):
+    """Services' online/offline transitions, kept for a bounded time."""
+
+    async def health_history(self, *, since: float, until: float) -> list[ServiceHealth]:
+        """Every service with its last transition at or before `since` and those up to `until`."""
+        ...
+
+    async def prune_transitions(self, *, before: float) -> int:
+        """Delete transitions older than `before`, keeping each service's latest one."""
+        ...
+
+
+@runtime_checkable
+class StuckTaskCounts(Protocol):
+    """Counts of held and orphaned tasks, each served by an index."""
+
+    async def count_claimed_before(self, *, before: float) -> int:
+        """Tasks held (已领取) whose claim is older than `before`."""
+        ...
+
+    async def count_of_origins(self, *, origins: Sequence[str]) -> int:
+        """Tasks whose service origin is one of `origins`."""
+        ...
+
+
+@runtime_checkable
+class DeadLetterCounts(Protocol):
+    """How many dead letters arrived in a period."""
+
+    async def count_since(self, *, since: float) -> int: ...
+
+
 @runtime_checkable
 class TaskWrites(Protocol):
     """Task messages (register, update, metadata) merged into tasks."""
@@ -144,7 +200,7 @@ class TaskHistory(Protocol):
 
 
 @runtime_checkable
-class TaskRepo(TaskWrites, TaskReads, TaskClaims, TaskHistory, Protocol):
+class TaskRepo(TaskWrites, TaskReads, TaskClaims, TaskHistory, StuckTaskCounts, Protocol):
     """Every part of the tasks, as a backend's `store.tasks` implements them."""
 
 
@@ -179,7 +235,7 @@ class ServiceReads(Protocol):
 
 
 @runtime_checkable
-class ServiceRepo(ServiceWrites, ServiceReads, Protocol):
+class ServiceRepo(ServiceWrites, ServiceReads, ServiceHealthHistory, Protocol):
     """Every part of the services, as a backend's `store.services` implements them."""
 
 
@@ -313,7 +369,7 @@ class DeadLetterReads(Protocol):
 
 
 @runtime_checkable
-class DeadLetterRepo(DeadLetterWrites, DeadLetterReads, Protocol):
+class DeadLetterRepo(DeadLetterWrites, DeadLetterReads, DeadLetterCounts, Protocol):
     """Dead letters, as a backend's `store.dead_letters` implements them."""
 
 

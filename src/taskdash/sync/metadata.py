@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ repeated = RepeatedLog(logger)
 
 MAX_PAGES = 2000
 MAX_BACKOFF_S = 900.0
+MAX_ERROR_CHARS = 300
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 
 
 class MetadataError(Exception):
@@ -47,6 +50,28 @@ class MetadataError(Exception):
 
 def metadata_url(service_url: str, path: str) -> str:
     return f"{service_url.rstrip('/')}/{path.lstrip('/')}"
+
+
+def _url_without_secrets(match: re.Match[str]) -> str:
+    """A URL without user, password, query or fragment (where secrets would be)."""
+    try:
+        parts = urlsplit(match.group(0))
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return match.group(0).split("://", 1)[0] + "://…"
+    if ":" in host:
+        host = f"[{host}]"
+    cut = "?…" if parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{cut}"
+
+
+def shown_error(text: str) -> str:
+    """A pull's error as kept and shown: URLs without credentials, at most MAX_ERROR_CHARS."""
+    text = _URL.sub(_url_without_secrets, text)
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS - 1] + "…"
+    return text
 
 
 def backoff_s(failures: int, interval_s: float) -> float:
@@ -160,7 +185,11 @@ class MetadataPuller:
                 exc,
             )
             await self._store.services.record_metadata_sync(
-                url=service.url, error=str(exc), now=now, failures=failures, next_at=now + wait
+                url=service.url,
+                error=shown_error(str(exc)),
+                now=now,
+                failures=failures,
+                next_at=now + wait,
             )
             return 0
         await self.reconcile(records, service=service.url, fetched_ns=time.time_ns())

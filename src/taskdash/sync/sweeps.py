@@ -22,6 +22,7 @@ repeated = RepeatedLog(logger)
 
 EXPIRY_BATCH = 500
 PURGE_INTERVAL_S = 600.0
+SERVICE_TRANSITIONS_KEPT_S = 30 * 24 * 3600.0
 
 
 class SweptAccounts(SessionRepo, LoginAttemptRepo, Protocol):
@@ -97,6 +98,12 @@ async def purge_login_failures_once(*, store: SweepStore, settings: Settings) ->
     return await store.accounts.purge_login_failures(before=before)
 
 
+async def prune_service_transitions_once(*, store: SweepStore, settings: Settings) -> int:
+    """Delete services' online/offline transitions older than 30 days (each keeps its latest)."""
+    before = time.time() - SERVICE_TRANSITIONS_KEPT_S
+    return await store.services.prune_transitions(before=before)
+
+
 class Sweeper:
     """Owns the sweep tasks; started and stopped by the app's lifespan."""
 
@@ -111,6 +118,7 @@ class Sweeper:
             "claim expiry sweep": (s.claim_sweep_interval_s, expire_claims_once),
             "session purge": (PURGE_INTERVAL_S, purge_sessions_once),
             "login failure purge": (PURGE_INTERVAL_S, purge_login_failures_once),
+            "service transition purge": (PURGE_INTERVAL_S, prune_service_transitions_once),
         }
         for name, (interval, fn) in loops.items():
             loop = run_every(name=name, interval_s=interval, step=_bind(fn, store, s), log=repeated)

@@ -151,6 +151,9 @@ class TaskFilter(BaseModel):
     group: str | None = None
     type: str | None = None
     project: str | None = None
+    claimed_before: float | None = Field(
+        None, allow_inf_nan=False, description="tasks held (已领取) since before this Unix time"
+    )
 
 
 class AssignIn(BaseModel):

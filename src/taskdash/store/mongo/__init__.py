@@ -39,6 +39,7 @@ class MongoStore:
             await ensure_user_name_keys(self._db)
             await ensure_indexes(self._db)
             await self.tasks.prepare()
+            await self.services.prepare()
         except PyMongoError as exc:
             await self._client.close()
             raise StoreWriteError(f"mongodb: cannot create indexes: {driver_reason(exc)}") from exc

@@ -162,6 +162,10 @@ class MongoDeadLetterRepo:
             cursor = self._letters.find(found).sort([("at", -1), ("_id", -1)]).limit(limit)
             return [_to_letter(doc) for doc in await cursor.to_list()]
 
+    async def count_since(self, *, since: float) -> int:
+        with reading():
+            return await self._letters.count_documents({"at": {"$gte": since}})
+
     async def count(self) -> int:
         with reading():
             return await self._letters.count_documents({})

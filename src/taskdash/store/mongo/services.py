@@ -1,19 +1,38 @@
-"""MongoDB service registry (`services`) and heartbeats (`heartbeats`, latest per source)."""
+"""MongoDB service registry (`services`) and heartbeats (`heartbeats`, latest per source).
+
+A service's online/offline transitions travel in its own document (`health_transitions`,
+pushed by the same conditional write that changes `online`), so instances sharing the
+database never write one twice and a failure never keeps a change without its transition.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from bson.int64 import Int64
 from pymongo.errors import DuplicateKeyError
 
 from taskdash.domain.events import Heartbeat, ServiceRegistration
 from taskdash.domain.models import Service, normalise_service_url, url_origin
+from taskdash.domain.ports import HealthTransition, ServiceHealth
 from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
 
 _INT_FIELDS = ("registered_ts", "last_beat_ts", "last_beat_time", "metadata_failures")
+_SERVICE_FIELDS = frozenset(field.name for field in dataclasses.fields(Service)) - {"url"}
+TRANSITIONS = "health_transitions"
+# A flapping service's transitions stay bounded between prunes (sweeps.py keeps 30 days).
+MAX_TRANSITIONS_KEPT = 5000
+_WITHOUT_TRANSITIONS: Document = {TRANSITIONS: 0}
+
+
+def _transition(*, at: float, online: bool) -> Document:
+    """The update part that records a transition with the write changing `online`."""
+    entry = {"at": at, "online": online}
+    return {"$push": {TRANSITIONS: {"$each": [entry], "$slice": -MAX_TRANSITIONS_KEPT}}}
 
 
 def _to_service(doc: Document) -> Service:
-    fields = {key: value for key, value in doc.items() if key != "_id"}
+    fields = {key: value for key, value in doc.items() if key in _SERVICE_FIELDS}
     for key in _INT_FIELDS:
         if key in fields:
             fields[key] = int(fields[key])
@@ -39,6 +58,7 @@ def _new_service_document(
         "metadata_synced_at": 0.0,
         "metadata_failures": 0,
         "metadata_next_at": 0.0,
+        TRANSITIONS: [{"at": now, "online": True}],
     }
 
 
@@ -47,8 +67,18 @@ class MongoServiceRepo:
         self._services: Collection = db.services
         self._heartbeats: Collection = db.heartbeats
 
+    async def prepare(self) -> None:
+        """At start-up: a service kept from before transitions starts with its current state."""
+        with writing():
+            for doc in await self._services.find({TRANSITIONS: {"$exists": False}}).to_list():
+                first = {"at": float(doc.get("health_changed_at", 0.0)), "online": doc["online"]}
+                await self._services.update_one(
+                    {"_id": doc["_id"], TRANSITIONS: {"$exists": False}},
+                    {"$set": {TRANSITIONS: [first]}},
+                )
+
     async def _get(self, url: str) -> Service | None:
-        doc = await self._services.find_one({"_id": url})
+        doc = await self._services.find_one({"_id": url}, _WITHOUT_TRANSITIONS)
         return _to_service(doc) if doc else None
 
     async def _match(self, url: str) -> Service | None:
@@ -56,7 +86,11 @@ class MongoServiceRepo:
         service = await self._get(normalise_service_url(url))
         if service is not None:
             return service
-        docs = await self._services.find({"origin": url_origin(url)}).limit(2).to_list()
+        docs = (
+            await self._services.find({"origin": url_origin(url)}, _WITHOUT_TRANSITIONS)
+            .limit(2)
+            .to_list()
+        )
         return _to_service(docs[0]) if len(docs) == 1 else None
 
     async def register(self, *, reg: ServiceRegistration, ts_ns: int, now: float) -> Service:
@@ -101,7 +135,8 @@ class MongoServiceRepo:
             }
             newer = {"_id": service.url, "last_beat_ts": {"$lt": ts_ns}}
             came_back = await self._services.update_one(
-                {**newer, "online": False}, {"$set": {**beat, "health_changed_at": now}}
+                {**newer, "online": False},
+                {"$set": {**beat, "health_changed_at": now}, **_transition(at=now, online=True)},
             )
             if came_back.matched_count == 0:
                 await self._services.update_one(newer, {"$set": beat})
@@ -135,7 +170,8 @@ class MongoServiceRepo:
 
     async def all(self) -> list[Service]:
         with reading():
-            return [_to_service(d) for d in await self._services.find().sort("_id", 1).to_list()]
+            found = self._services.find({}, _WITHOUT_TRANSITIONS).sort("_id", 1)
+            return [_to_service(d) for d in await found.to_list()]
 
     async def sweep_health(self, *, now: float, timeout_s: float) -> list[Service]:
         cutoff_ns = int((now - timeout_s) * 1_000_000_000)
@@ -146,7 +182,8 @@ class MongoServiceRepo:
                     "online": True,
                     "last_beat_ts": {"$lt": cutoff_ns},
                     "registered_ts": {"$lt": cutoff_ns},
-                }
+                },
+                _WITHOUT_TRANSITIONS,
             )
             for service in [_to_service(doc) for doc in await stale.to_list()]:
                 result = await self._services.update_one(
@@ -156,7 +193,10 @@ class MongoServiceRepo:
                         "last_beat_ts": service.last_beat_ts,
                         "registered_ts": service.registered_ts,
                     },
-                    {"$set": {"online": False, "health_changed_at": now}},
+                    {
+                        "$set": {"online": False, "health_changed_at": now},
+                        **_transition(at=now, online=False),
+                    },
                 )
                 if result.matched_count == 1:
                     service.online = False
@@ -173,12 +213,54 @@ class MongoServiceRepo:
             "metadata_failures": failures,
             "metadata_next_at": next_at,
         }
-        if not error:
+        update: Document = {"$set": outcome}
+        if error:
+            outcome.update(last_metadata_error=error, last_metadata_error_at=now)
+            update["$inc"] = {"metadata_errors": 1}
+        else:
             outcome["metadata_synced_at"] = now
         with writing():
-            await self._services.update_one({"_id": url}, {"$set": outcome})
+            await self._services.update_one({"_id": url}, update)
+
+    async def health_history(self, *, since: float, until: float) -> list[ServiceHealth]:
+        with reading():
+            docs = await self._services.find().sort("_id", 1).to_list()
+        return [_health(doc, since=since, until=until) for doc in docs]
+
+    async def prune_transitions(self, *, before: float) -> int:
+        pruned = 0
+        with writing():
+            old = self._services.find({f"{TRANSITIONS}.at": {"$lt": before}}, {TRANSITIONS: 1})
+            for doc in await old.to_list():
+                times = [float(t["at"]) for t in doc[TRANSITIONS]]
+                kept_from = max(at for at in times if at < before)  # the state since then
+                older = sum(1 for at in times if at < kept_from)
+                if older:
+                    await self._services.update_one(
+                        {"_id": doc["_id"]}, {"$pull": {TRANSITIONS: {"at": {"$lt": kept_from}}}}
+                    )
+                    pruned += older
+        return pruned
 
     async def unknown_heartbeats(self) -> dict[str, int]:
         with reading():
             docs = await self._heartbeats.find({"service": ""}).sort("_id", 1).to_list()
         return {doc["_id"]: int(doc["count"]) for doc in docs}
+
+
+def _health(doc: Document, *, since: float, until: float) -> ServiceHealth:
+    """A service document's health: its last transition by `since`, then those to `until`."""
+    transitions = sorted(
+        (HealthTransition(float(t["at"]), bool(t["online"])) for t in doc.get(TRANSITIONS, [])),
+        key=lambda t: t.at,
+    )
+    before = [t for t in transitions if t.at <= since][-1:]
+    during = [t for t in transitions if since < t.at <= until]
+    error_at = doc.get("last_metadata_error_at")
+    return ServiceHealth(
+        service=_to_service(doc),
+        transitions=(*before, *during),
+        metadata_errors=int(doc.get("metadata_errors", 0)),
+        last_metadata_error=doc.get("last_metadata_error", ""),
+        last_metadata_error_at=None if error_at is None else float(error_at),
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from bson.int64 import Int64
 
-from taskdash.domain.models import StatusSource, Task, TaskQuery
+from taskdash.domain.models import CLAIMED, StatusSource, Task, TaskQuery
 from taskdash.domain.rules import OPTIONAL_FIELDS
 from taskdash.domain.task_record import TASK_FIELDS, FieldKind
 from taskdash.store.mongo.client import Document
@@ -73,6 +73,12 @@ def list_filter(query: TaskQuery) -> Document:
         origin["$nin"] = list(query.exclude_origins)
     if origin:
         found["origin"] = origin
+    if query.claimed_before is not None:
+        if "status" in found:
+            extra.append({"status": CLAIMED})
+        else:
+            found["status"] = CLAIMED
+        found["claimed_at"] = {"$lt": query.claimed_before}
     if query.after is not None:
         time, task_id = query.after
         # A range on `time` bounds the index scan; the $nor drops the ties already seen.

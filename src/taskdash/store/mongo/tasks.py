@@ -312,6 +312,16 @@ class MongoTaskRepo:
         with reading():
             return {user: await self._limit.unfinished(user, finished) for user in users}
 
+    async def count_claimed_before(self, *, before: float) -> int:
+        with reading():
+            return await self._tasks.count_documents(
+                {"status": CLAIMED, "claimed_at": {"$lt": before}}
+            )
+
+    async def count_of_origins(self, *, origins: Sequence[str]) -> int:
+        with reading():
+            return await self._tasks.count_documents({"origin": {"$in": list(origins)}})
+
     async def count_by_origin_status(self) -> dict[str, dict[str, int]]:
         # Only $group with $sum: what FerretDB v1 can aggregate.
         pipeline: list[Document] = [

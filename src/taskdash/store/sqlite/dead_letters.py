@@ -54,6 +54,15 @@ class SqliteDeadLetterRepo:
 
         return await self._db.read(list_)
 
+    async def count_since(self, *, since: float) -> int:
+        return await self._db.read(
+            lambda conn: int(
+                conn.execute(
+                    "SELECT count(*) FROM dead_letters WHERE at >= ?", (since,)
+                ).fetchone()[0]
+            )
+        )
+
     async def count(self) -> int:
         return await self._db.read(
             lambda conn: int(conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0])

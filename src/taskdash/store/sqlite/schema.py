@@ -188,6 +188,24 @@ MIGRATIONS: tuple[str, ...] = (
             THEN substr(reason, 1, 1023) || '…' ELSE reason END
     """,
     ACTIVITY_MIGRATION,
+    # Services' online/offline transitions, their metadata-sync error record, dead letters
+    # counted by time (the overview's services and stuck-work panels).
+    """
+    CREATE TABLE service_transitions (
+        service TEXT NOT NULL,
+        at REAL NOT NULL,
+        online INTEGER NOT NULL
+    );
+    CREATE INDEX service_transitions_service ON service_transitions (service, at);
+    CREATE INDEX service_transitions_at ON service_transitions (at);
+    -- Each service's state as of its last change starts its history.
+    INSERT INTO service_transitions (service, at, online)
+        SELECT _id, health_changed_at, online FROM services;
+    ALTER TABLE services ADD COLUMN metadata_errors INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE services ADD COLUMN last_metadata_error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE services ADD COLUMN last_metadata_error_at REAL;
+    CREATE INDEX dead_letters_at ON dead_letters (at)
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,6 +6,8 @@ import sqlite3
 
 from taskdash.domain.events import Heartbeat, ServiceRegistration
 from taskdash.domain.models import Service, normalise_service_url, url_origin
+from taskdash.domain.ports import ServiceHealth
+from taskdash.store.sqlite import service_health
 from taskdash.store.sqlite.db import SqliteDb
 
 _COLUMNS = (
@@ -54,6 +56,7 @@ class SqliteServiceRepo:
                     " health_changed_at) VALUES (?, ?, ?, ?, ?, 1, ?)",
                     (key, reg.name, reg.reserved, url_origin(key), ts_ns, now),
                 )
+                service_health.add_transition(conn, service=key, at=now, online=True)
             elif ts_ns > current.registered_ts:
                 conn.execute(
                     "UPDATE services SET name = ?, reserved = ?, registered_ts = ? WHERE _id = ?",
@@ -84,13 +87,16 @@ class SqliteServiceRepo:
             if not fresh or ts_ns <= service.last_beat_ts:
                 return service
             skew = abs(hb.time - ts_ns / 1e9) > max_skew_s
-            conn.execute(
+            cursor = conn.execute(
                 "UPDATE services SET last_beat_ts = ?, last_beat_time = ?, beat_reserved = ?,"
                 " clock_skew = ?, online = 1,"
                 " health_changed_at = CASE WHEN online = 0 THEN ? ELSE health_changed_at END"
                 " WHERE _id = ? AND last_beat_ts < ?",
                 (ts_ns, hb.time, hb.reserved, int(skew), now, service.url, ts_ns),
             )
+            # `service` was read in this same write transaction: it was offline until now.
+            if cursor.rowcount == 1 and not service.online:
+                service_health.add_transition(conn, service=service.url, at=now, online=True)
             return _get(conn, service.url)
 
         return await self._db.write(record)
@@ -123,6 +129,7 @@ class SqliteServiceRepo:
                     (now, service.url, service.last_beat_ts, service.registered_ts),
                 )
                 if cursor.rowcount == 1:
+                    service_health.add_transition(conn, service=service.url, at=now, online=False)
                     service.online = False
                     service.health_changed_at = now
                     changed.append(service)
@@ -136,12 +143,33 @@ class SqliteServiceRepo:
         """The outcome of one metadata pull: its error ('' when it worked) and the next try."""
         await self._db.write(
             lambda conn: conn.execute(
-                "UPDATE services SET metadata_error = ?, metadata_failures = ?,"
-                " metadata_next_at = ?,"
-                " metadata_synced_at = CASE WHEN ? = '' THEN ? ELSE metadata_synced_at END"
-                " WHERE _id = ?",
-                (error, failures, next_at, error, now, url),
+                "UPDATE services SET metadata_error = :error, metadata_failures = :failures,"
+                " metadata_next_at = :next_at,"
+                " metadata_synced_at ="
+                " CASE WHEN :error = '' THEN :now ELSE metadata_synced_at END,"
+                " metadata_errors = metadata_errors + (:error != ''),"
+                " last_metadata_error ="
+                " CASE WHEN :error = '' THEN last_metadata_error ELSE :error END,"
+                " last_metadata_error_at ="
+                " CASE WHEN :error = '' THEN last_metadata_error_at ELSE :now END"
+                " WHERE _id = :url",
+                {"error": error, "failures": failures, "next_at": next_at, "now": now, "url": url},
             )
+        )
+
+    async def health_history(self, *, since: float, until: float) -> list[ServiceHealth]:
+        def read(conn: sqlite3.Connection) -> list[ServiceHealth]:
+            services = [
+                _row_to_service(r)
+                for r in conn.execute(f"SELECT {_COLUMNS} FROM services ORDER BY _id")
+            ]
+            return service_health.health_history(conn, services, since=since, until=until)
+
+        return await self._db.read(read)
+
+    async def prune_transitions(self, *, before: float) -> int:
+        return await self._db.write(
+            lambda conn: service_health.prune_transitions(conn, before=before)
         )
 
     async def unknown_heartbeats(self) -> dict[str, int]:

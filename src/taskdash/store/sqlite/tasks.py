@@ -126,6 +126,9 @@ def build_list_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     if query.exclude_origins:
         where.append(f"origin NOT IN ({', '.join('?' * len(query.exclude_origins))})")
         params.extend(query.exclude_origins)
+    if query.claimed_before is not None:
+        where.append(f"status = '{CLAIMED}' AND claimed_at < ?")  # a literal: the partial index
+        params.append(query.claimed_before)
     direction = "DESC" if query.newest_first else "ASC"
     if query.after is not None:
         where.append(f"(time, _id) {'<' if query.newest_first else '>'} (?, ?)")
@@ -261,6 +264,28 @@ class SqliteTaskRepo:
             return {user: _unfinished_count(conn, user, finished) for user in users}
 
         return await self._db.read(count)
+
+    async def count_claimed_before(self, *, before: float) -> int:
+        return await self._db.read(
+            lambda conn: int(
+                conn.execute(
+                    # Without the hint SQLite walks every claimed task by the status index.
+                    "SELECT count(*) FROM tasks INDEXED BY tasks_claimed"
+                    f" WHERE status = '{CLAIMED}' AND claimed_at < ?",
+                    (before,),
+                ).fetchone()[0]
+            )
+        )
+
+    async def count_of_origins(self, *, origins: Sequence[str]) -> int:
+        marks = ", ".join("?" * len(origins))
+        return await self._db.read(
+            lambda conn: int(
+                conn.execute(
+                    f"SELECT count(*) FROM tasks WHERE origin IN ({marks})", tuple(origins)
+                ).fetchone()[0]
+            )
+        )
 
     async def count_by_origin_status(self) -> dict[str, dict[str, int]]:
         def count(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:

@@ -46,6 +46,7 @@ def filter_query(f: TaskFilter, *, blank_is_absent: bool = False) -> TaskQuery:
         group=value(f.group),
         type=value(f.type),
         project_id=value(f.project),
+        claimed_before=f.claimed_before,
     )
 
 
