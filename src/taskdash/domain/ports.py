@@ -466,6 +466,56 @@ class StoreContents(Protocol):
     def cursors(self) -> RecordTable[CursorRecord]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CountScope:
+    """Which tasks a count covers: every task, or one person's slice of them.
+
+    A slice is what that person's lists show: the tasks of `user`, those `user` checks
+    (`checker`), and the unclaimed ones (no user, status UNCLAIMED) of `groups`.
+    """
+
+    everyone: bool = True
+    user: str = ""
+    checker: bool = False
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCount:
+    """How many tasks share one (project, type, status, group, user, checker)."""
+
+    project_id: str
+    type: str
+    status: str
+    group: str
+    user: str
+    checker: str
+    n: int
+
+
+UnclaimedKey = tuple[str, str, str]  # (project_id, type, group)
+
+
+class TaskCounts(Protocol):
+    """Task counts kept in the same write as the tasks, and the recount they must equal."""
+
+    async def counts(
+        self, *, scope: CountScope, project: str | None, task_type: str | None
+    ) -> list[TaskCount]:
+        """The kept counts in `scope` (none of 0), without reading the tasks."""
+        ...
+
+    async def recount(
+        self, *, scope: CountScope, project: str | None, task_type: str | None
+    ) -> list[TaskCount]:
+        """The same counts from a full aggregation over the tasks (the reference)."""
+        ...
+
+    async def oldest_unclaimed(self, *, keys: Sequence[UnclaimedKey]) -> dict[UnclaimedKey, int]:
+        """The CreateTime of the oldest unclaimed task of each key that has one (a seek each)."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """A store backend; an async context manager opened once by the app's lifespan."""
@@ -493,6 +543,9 @@ class Store(Protocol):
 
     @property
     def url(self) -> str: ...
+
+    @property
+    def task_counts(self) -> TaskCounts: ...
 
     async def ping(self) -> None:
         """Raise StoreReadError when the store cannot answer."""

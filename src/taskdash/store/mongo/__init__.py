@@ -14,6 +14,7 @@ from taskdash.store.mongo.dead_letters import MongoDeadLetterRepo
 from taskdash.store.mongo.indexes import ensure_indexes
 from taskdash.store.mongo.metadata import MongoMetadataRepo
 from taskdash.store.mongo.services import MongoServiceRepo
+from taskdash.store.mongo.task_counts import MongoTaskCounts
 from taskdash.store.mongo.tasks import MongoTaskRepo
 
 
@@ -24,7 +25,8 @@ class MongoStore:
         self.url = url
         self._client = connect(url)
         self._db = self._client[database]
-        self.tasks = MongoTaskRepo(self._db)
+        self.task_counts = MongoTaskCounts(self._db)
+        self.tasks = MongoTaskRepo(self._db, counts=self.task_counts)
         self.services = MongoServiceRepo(self._db)
         self.accounts = MongoAccountRepo(self._db)
         self.dead_letters = MongoDeadLetterRepo(self._db)
@@ -48,12 +50,14 @@ class MongoStore:
         except BaseException:
             await self._client.close()
             raise
+        self.task_counts.start_repairs(leases=self.coordination)
 
     async def ping(self) -> None:
         with reading():
             await self._db.command("ping")
 
     async def aclose(self) -> None:
+        await self.task_counts.aclose()
         await self._client.close()
 
     async def __aenter__(self) -> MongoStore:

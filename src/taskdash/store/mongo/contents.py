@@ -34,6 +34,7 @@ from taskdash.store.mongo.client import (
 from taskdash.store.mongo.dead_letters import _to_letter, letter_to_document
 from taskdash.store.mongo.history import SEQUENCE, document_to_event, event_to_document
 from taskdash.store.mongo.services import _to_service
+from taskdash.store.mongo.task_counts import MongoTaskCounts
 from taskdash.store.mongo.task_documents import document_to_task, task_to_document
 
 R = TypeVar("R")
@@ -49,6 +50,7 @@ class Shape(Generic[R]):
     to_document: Callable[[R], Document]
     from_document: Callable[[Document], R]
     after_put: AfterPut | None = None
+    counted: bool = False  # tasks: a put moves the task counts (task_counts.py)
 
 
 class MongoTable(Generic[R]):
@@ -58,6 +60,7 @@ class MongoTable(Generic[R]):
         self._db = db
         self._collection: Collection = db[shape.collection]
         self._shape = shape
+        self._counts = MongoTaskCounts(db) if shape.counted else None
 
     async def count(self) -> int:
         with reading():
@@ -87,14 +90,26 @@ class MongoTable(Generic[R]):
             return 0
         with writing():
             written, taken = await self._insert(docs)
+            before = await self._counted_before(taken)
             if taken:
                 replaced = await self._collection.bulk_write(
                     [ReplaceOne({"_id": doc["_id"]}, doc) for doc in taken], ordered=False
                 )
                 written += replaced.modified_count
+            if self._counts is not None:
+                await self._counts.move(
+                    (before.get(doc["_id"]), document_to_task(doc)) for doc in docs
+                )
             if self._shape.after_put is not None:
                 await self._shape.after_put(self._db, docs)
         return written
+
+    async def _counted_before(self, taken: list[Document]) -> dict[str, Task]:
+        """The counted tasks about to be replaced, as they are stored now."""
+        if self._counts is None or not taken:
+            return {}
+        found = self._collection.find({"_id": {"$in": [doc["_id"] for doc in taken]}})
+        return {doc["_id"]: document_to_task(doc) for doc in await found.to_list()}
 
     async def _insert(self, docs: list[Document]) -> tuple[int, list[Document]]:
         """Insert what is new; returns how many were and the documents whose `_id` is taken."""
@@ -186,7 +201,7 @@ def _metadata(doc: Document) -> MetadataRecord:
     )
 
 
-TASKS: Shape[Task] = Shape("tasks", ("_id",), task_to_document, document_to_task)
+TASKS: Shape[Task] = Shape("tasks", ("_id",), task_to_document, document_to_task, counted=True)
 SERVICES: Shape[Service] = Shape("services", ("_id",), _service_document, _to_service)
 HEARTBEATS: Shape[HeartbeatRecord] = Shape("heartbeats", ("_id",), _heartbeat_document, _heartbeat)
 TASK_METADATA: Shape[MetadataRecord] = Shape(

@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import OperationFailure
 
-from taskdash.domain.models import CLAIMED
+from taskdash.domain.models import CLAIMED, UNCLAIMED
 from taskdash.store.mongo.client import Database
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,12 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
         _index("tasks_time", "time", "_id"),
         _index("tasks_claimed", "claimed_at", partial={"status": CLAIMED}),
         _index("tasks_origin", "origin", "status"),
+        # The oldest unclaimed task of a project/type/group (stats): one seek.
+        _index(
+            "tasks_unclaimed_oldest",
+            *("status", "user", "project_id", "type", "group", "time"),
+            partial={"status": UNCLAIMED, "user": ""},
+        ),
         # The history sweep's order (history.py): every write carrying lines, by its time.
         _index(
             "tasks_pending_history",
@@ -59,6 +65,7 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
     ),
     "services": (_index("services_origin", "origin"),),
     "heartbeats": (_index("heartbeats_service", "service"),),
+    "task_counts": (_index("task_counts_user", "user"), _index("task_counts_checker", "checker")),
     "task_metadata": (_index("task_metadata_service", "service"),),
     "users": (_index("users_group", "group"), _index("users_name_key", "name_key", unique=True)),
     "login_failures": (_index("login_failures_window", "window_start"),),

@@ -3,8 +3,9 @@
 One `find` reads the batch's tasks; the domain rules merge each task's messages; one unordered
 `bulk_write` inserts new tasks and replaces changed ones on condition that their `rev` is still
 the one read, each carrying its history lines (history.py), which are then copied into
-`task_events`. A task another writer changed meanwhile (a duplicate `_id` on
-insert, or a `rev` that moved) is re-read and merged again, a bounded number of times.
+`task_events`; the task counts move with what was written (task_counts.py). A task another
+writer changed meanwhile (a duplicate `_id` on insert, or a `rev` that moved) is re-read and
+merged again, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from taskdash.store.mongo.history import (
     pending_lines,
     with_pending,
 )
+from taskdash.store.mongo.task_counts import MongoTaskCounts
 from taskdash.store.mongo.task_documents import document_to_task, task_to_document
 
 MAX_MERGE_ATTEMPTS = 5
@@ -118,6 +120,7 @@ async def _write(tasks: Collection, merged: dict[str, _Merged], *, now: float) -
 async def apply_envelopes(
     tasks: Collection,
     history: TaskHistory,
+    counts: MongoTaskCounts,
     envelopes: Sequence[TaskMessageEnvelope],
     *,
     activity: MongoActivity,
@@ -137,7 +140,9 @@ async def apply_envelopes(
             if outcome is not None:
                 merged[task_id] = outcome
         conflicts = await _write(tasks, merged, now=now) if merged else set()
-        written += [outcome for task_id, outcome in merged.items() if task_id not in conflicts]
+        done = [outcome for task_id, outcome in merged.items() if task_id not in conflicts]
+        await counts.move((outcome.base, outcome.after) for outcome in done)
+        written += done
         if not conflicts:
             break
         pending = conflicts

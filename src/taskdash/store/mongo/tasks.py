@@ -24,6 +24,7 @@ from taskdash.store.mongo.claim_limit import ClaimLimit
 from taskdash.store.mongo.client import Database, Document, reading, writing
 from taskdash.store.mongo.history import TaskHistory, pending_lines, with_pending
 from taskdash.store.mongo.merge import apply_envelopes
+from taskdash.store.mongo.task_counts import MongoTaskCounts
 from taskdash.store.mongo.task_documents import (
     changed_fields,
     document_to_task,
@@ -55,8 +56,9 @@ def _claimable_filter(rules: ClaimRules) -> Document:
 
 
 class MongoTaskRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, counts: MongoTaskCounts | None = None) -> None:
         self._tasks = db.tasks
+        self._counts = counts or MongoTaskCounts(db)
         self._history = TaskHistory(db)
         self._activity = MongoActivity(db)
         self._limit = ClaimLimit(db)
@@ -69,7 +71,12 @@ class MongoTaskRepo:
     async def apply_messages(self, *, envelopes: Sequence[TaskMessageEnvelope], now: float) -> int:
         with writing():
             return await apply_envelopes(
-                self._tasks, self._history, envelopes, activity=self._activity, now=now
+                self._tasks,
+                self._history,
+                self._counts,
+                envelopes,
+                activity=self._activity,
+                now=now,
             )
 
     async def get(self, task_id: str) -> Task | None:
@@ -123,8 +130,9 @@ class MongoTaskRepo:
         )
         if written is None:
             return None
-        await self._history.insert(lines)
         stored = document_to_task(written)
+        await self._counts.move([(task, stored)])
+        await self._history.insert(lines)
         await self._activity.record([activity_changes(task, stored, [event])])
         return stored
 

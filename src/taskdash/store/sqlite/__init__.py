@@ -12,6 +12,7 @@ from taskdash.store.sqlite.dead_letters import SqliteDeadLetterRepo
 from taskdash.store.sqlite.metadata import SqliteMetadataRepo
 from taskdash.store.sqlite.schema import migrate
 from taskdash.store.sqlite.services import SqliteServiceRepo
+from taskdash.store.sqlite.task_counts import SqliteTaskCounts
 from taskdash.store.sqlite.tasks import SqliteTaskRepo
 
 
@@ -30,6 +31,7 @@ class SqliteStore:
         self.metadata = SqliteMetadataRepo(self._db)
         self.contents = SqliteContents(self._db)
         self.activity = SqliteActivityStats(self._db)
+        self.task_counts = SqliteTaskCounts(self._db)
 
     def open(self) -> None:
         self._db.run_sync(migrate)

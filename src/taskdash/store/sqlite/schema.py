@@ -9,7 +9,7 @@ from taskdash.domain.user_names import user_name_key
 from taskdash.store.sqlite.activity_schema import ACTIVITY_MIGRATION
 
 # Each entry moves the schema from version N to N+1; never edit one that has shipped.
-# Statements are split on ";", so no comment may contain one.
+# Statements end at a ";" that ends a complete statement (a trigger's body keeps its own).
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE tasks (
@@ -206,6 +206,50 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE services ADD COLUMN last_metadata_error_at REAL;
     CREATE INDEX dead_letters_at ON dead_letters (at)
     """,
+    # Task counts by everything the stats and the role slices group by, kept by triggers in the
+    # transaction of every task write; the oldest unclaimed task is one seek per project/type/group.
+    """
+    CREATE TABLE task_counts (
+        project_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        "group" TEXT NOT NULL,
+        user TEXT NOT NULL,
+        checker TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (project_id, type, status, "group", user, checker)
+    ) WITHOUT ROWID;
+    CREATE INDEX task_counts_user ON task_counts (user) WHERE user != '';
+    CREATE INDEX task_counts_checker ON task_counts (checker) WHERE checker != '';
+    INSERT INTO task_counts
+        SELECT project_id, type, status, "group", user, checker, count(*) FROM tasks
+        GROUP BY project_id, type, status, "group", user, checker;
+    CREATE INDEX tasks_unclaimed_oldest ON tasks (project_id, type, "group", time)
+        WHERE status = '待领取' AND user = '';
+    CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks BEGIN
+        INSERT INTO task_counts VALUES
+            (NEW.project_id, NEW.type, NEW.status, NEW."group", NEW.user, NEW.checker, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks BEGIN
+        UPDATE task_counts SET n = n - 1
+            WHERE project_id = OLD.project_id AND type = OLD.type AND status = OLD.status
+            AND "group" = OLD."group" AND user = OLD.user AND checker = OLD.checker;
+    END;
+    CREATE TRIGGER task_counts_update
+        AFTER UPDATE OF project_id, type, status, "group", user, checker ON tasks
+        WHEN OLD.project_id != NEW.project_id OR OLD.type != NEW.type
+            OR OLD.status != NEW.status OR OLD."group" != NEW."group"
+            OR OLD.user != NEW.user OR OLD.checker != NEW.checker
+    BEGIN
+        UPDATE task_counts SET n = n - 1
+            WHERE project_id = OLD.project_id AND type = OLD.type AND status = OLD.status
+            AND "group" = OLD."group" AND user = OLD.user AND checker = OLD.checker;
+        INSERT INTO task_counts VALUES
+            (NEW.project_id, NEW.type, NEW.status, NEW."group", NEW.user, NEW.checker, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -216,18 +260,18 @@ def _sha256_hex(data: bytes) -> str:
 
 
 def statements(script: str) -> list[str]:
-    """The statements of `script`, split at each ";" that ends one (not those in a trigger)."""
-    found: list[str] = []
+    """The complete SQL statements of `script`, each with its `;` (a trigger body stays whole)."""
+    out: list[str] = []
     pending = ""
     for piece in script.split(";"):
         pending += piece + ";"
         if sqlite3.complete_statement(pending):
             if pending.strip(" \n;"):
-                found.append(pending)
+                out.append(pending)
             pending = ""
     if pending.strip(" \n;"):
-        found.append(pending)
-    return found
+        out.append(pending)
+    return out
 
 
 def migrate(conn: sqlite3.Connection) -> int:
