@@ -13,7 +13,14 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.support import LiveServer, task_body
 from tests.web.browsing import LIVE_DEADLINE_MS, add_user, sign_in
 from tests.web.conftest import Sample
-from tests.web.overview_page import PANELS, StatsAnswers, numbers, open_overview, panel
+from tests.web.overview_page import (
+    PANELS,
+    StatsAnswers,
+    numbers,
+    open_overview,
+    panel,
+    wait_for_panels,
+)
 
 LIVE_REFETCH_MS = LIVE_DEADLINE_MS + 3000  # the page debounces a burst of events (≤ 3 s)
 
@@ -227,7 +234,7 @@ def test_the_period_and_filters_survive_reload_and_back(
     page.reload()
     expect(page.locator("#overview-period-30d")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#overview-project")).to_have_value("city-roads")
-    expect(panel(page, "projects")).to_have_attribute("data-state", "ready")
+    wait_for_panels(page)
     assert all(r["project"] == "city-roads" for r in answers.json("projects"))
     assert "project=city-roads" in answers.responses["throughput"].url
 
