@@ -78,6 +78,9 @@ def test_a_time_series_draws_one_line_per_series_and_a_table(
     assert created[1][1] < created[2][1] < created[0][1] < created[3][1]
     assert [p[0] for p in created] == sorted(p[0] for p in created)
     assert page.locator("#chart-host polygon.area-unclaimed").count() == 1
+    assert page.locator("#chart-host line.axis").count() == 1
+    ticks = page.locator("#chart-host .tick text").all_text_contents()
+    assert ticks == ["0", "2", "4", "6", "8", "10"]  # 1-2-5 steps up to a round maximum
     assert page.locator("#chart-host text.x-label").first.text_content() == "t0"
     # The numbers are in a table a screen reader reaches; the toggle shows it instead.
     table = page.get_by_role("table", name="flows")

@@ -83,8 +83,7 @@ export function histogram({ width, height = 160, bins, markers = [], format }) {
     width,
     height,
     "histogram",
-    yAxis({ max, y, left, right, format }),
-    s("line", { class: "axis", x1: left, x2: right, y1: bottom, y2: bottom }),
+    yAxis({ max, y, left, right, bottom, format }),
     bars,
     marks,
   );

@@ -76,12 +76,13 @@ export function fitText(text, maxPx) {
   return `${chars.join("")}…`;
 }
 
-/** Horizontal grid lines with their values on the left, for a y axis from 0 to `max`. */
-export function yAxis({ max, y, left, right, format }) {
+/** Horizontal grid lines with their values on the left for a y axis from 0 to `max`, and
+the base line at `bottom`. */
+export function yAxis({ max, y, left, right, bottom, format }) {
   const all = ticks(max);
   // A short chart keeps every other tick, so that the numbers do not touch.
   const crowded = all.length > 1 && Math.abs(y(all[1]) - y(all[0])) < 2 * FONT_PX;
-  return all
+  const grid = all
     .filter((_, i) => !crowded || i % 2 === 0)
     .map((value) =>
       s(
@@ -95,4 +96,5 @@ export function yAxis({ max, y, left, right, format }) {
         ),
       ),
     );
+  return [grid, s("line", { class: "axis", x1: left, x2: right, y1: bottom, y2: bottom })];
 }
