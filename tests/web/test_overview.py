@@ -184,6 +184,16 @@ def test_a_person_opens_their_tasks(
     answers = open_overview(page)
     people = {p["user"]: p for p in answers.json("people")["people"]}
     assert "lixin" in people, people
+    # Sortable: by holding, most first; pressed again, fewest first.
+    table = panel(page, "people").locator("table[data-table=people]")
+    holding = table.locator("tbody [data-stat=holding]")
+    table.get_by_role("button", name="持有").click()
+    expect(table.locator("th[aria-sort=descending]")).to_have_text(re.compile("持有"))
+    shown = numbers(holding.all_inner_texts())
+    assert shown == sorted((p["holding"] for p in people.values()), reverse=True)
+    table.get_by_role("button", name="持有").click()
+    expect(table.locator("th[aria-sort=ascending]")).to_have_text(re.compile("持有"))
+    assert numbers(holding.all_inner_texts()) == sorted(shown)
     panel(page, "people").get_by_role("link", name="lixin", exact=True).click()
     expect(page).to_have_url(re.compile(r"#/all\?user=lixin$"))
     expect(page.locator("#f-all-user")).to_have_value("lixin")
@@ -292,3 +302,18 @@ def test_an_annotator_sees_their_slice_and_no_refused_panel(
     link = panel(page, "projects").locator("a.status-count").first
     if link.count():
         assert re.match(r"#/(available|mine)(\?|$)", link.get_attribute("href") or "")
+
+
+def test_the_overview_speaks_english(
+    sample: Sample, open_context: Callable[..., BrowserContext]
+) -> None:
+    context = open_context(sample.server)
+    sign_in(context, "wangfang")
+    assert context.request.patch("/api/v1/me", data={"lang": "en"}).ok
+    page = context.new_page()
+    open_overview(page)
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expect(panel(page, "stuck").get_by_role("heading")).to_have_text("Stuck work")
+    expect(page.get_by_role("button", name="30 d")).to_be_visible()
+    expect(panel(page, "projects").locator("a.status-count").first).to_contain_text("(")
+    expect(panel(page, "throughput").get_by_role("button", name="Show as table")).to_be_visible()
