@@ -25,18 +25,20 @@ def health_history(
 ) -> list[ServiceHealth]:
     """Each service with its last transition at or before `since`, then those up to `until`."""
     transitions: dict[str, list[HealthTransition]] = {}
-    # SQLite takes the bare columns of a max() aggregate from the row holding the maximum.
-    before = conn.execute(
-        "SELECT service, max(at), online FROM service_transitions WHERE at <= ? GROUP BY service",
-        (since,),
-    )
+    for service in services:
+        before = conn.execute(
+            "SELECT at, online FROM service_transitions WHERE service = ? AND at <= ?"
+            " ORDER BY at DESC LIMIT 1",
+            (service.url, since),
+        ).fetchone()
+        if before is not None:
+            transitions[service.url] = [HealthTransition(before[0], bool(before[1]))]
     during = conn.execute(
         "SELECT service, at, online FROM service_transitions WHERE at > ? AND at <= ? ORDER BY at",
         (since, until),
     )
-    for rows in (before.fetchall(), during.fetchall()):
-        for service, at, online in rows:
-            transitions.setdefault(service, []).append(HealthTransition(at, bool(online)))
+    for service_url, at, online in during:
+        transitions.setdefault(service_url, []).append(HealthTransition(at, bool(online)))
     errors = {
         url: (count, text, at)
         for url, count, text, at in conn.execute(
