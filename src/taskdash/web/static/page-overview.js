@@ -157,6 +157,7 @@ class OverviewPage {
 
   /** Fetch every panel (again); answers of an older round are dropped. */
   async load() {
+    if (this.unmounted) return; // a debounced refetch may fire after the page is left
     this.state = overviewState(this.query); // "the last 7 days" moves on with the clock
     this.range.textContent = t("overview.range", {
       from: exactTime(this.state.since),
@@ -235,6 +236,10 @@ class OverviewPage {
     if (focusedId) document.getElementById(focusedId)?.focus();
     this.load();
     return true;
+  }
+
+  unmount() {
+    this.unmounted = true;
   }
 
   focusFilter() {
