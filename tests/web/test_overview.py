@@ -237,6 +237,8 @@ def test_the_period_and_filters_survive_reload_and_back(
     page.locator("#overview-project").fill("city-roads")
     page.locator("#overview-project").press("Enter")
     expect(page).to_have_url(re.compile(r"#/overview\?period=30d&project=city-roads$"))
+    download = page.get_by_role("link", name="下载 CSV")
+    expect(download).to_have_attribute("href", "/api/v1/tasks/export.csv?project=city-roads")
     others = panel(page, "projects").locator("tbody tr:not([data-project='city-roads'])")
     expect(others).to_have_count(0)
 
@@ -295,6 +297,9 @@ def test_an_annotator_sees_their_slice_and_no_refused_panel(
             assert answers.status(name) == 200, name
             expect(section).to_be_visible()
             CHECKS[name](page, answers.json(name))
+    # Stuck work is for managers: refused, so not shown (not an error box).
+    assert answers.status("stuck") == 403
+    expect(panel(page, "stuck")).to_have_attribute("data-state", "refused")
     if answers.status("people") == 200:
         users = {p["user"] for p in answers.json("people")["people"]}
         assert users <= {"smq"}

@@ -73,7 +73,7 @@ export function statsPath(panel, state) {
     case "cycle":
       return `/stats/cycle-time${queryString(range)}`;
     case "services":
-      return `/stats/services${queryString({ since: state.since })}`;
+      return `/stats/services${queryString({ since: state.since, until: state.until })}`;
     case "stuck":
       return `/stats/stuck${queryString({ claimed_hours: state.held })}`;
     default:
