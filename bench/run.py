@@ -34,6 +34,8 @@ FULL = [
     ["bench/list_page.py", "10000,100000", "1000", "mongo"],
     ["bench/claim.py", "10000", "200", "3"],
     ["bench/claim.py", "3000", "200", "3", "mongo", "2"],
+    ["bench/overview.py", "10000,100000,1000000", "1000"],
+    ["bench/overview.py", "10000,100000", "300", "mongo"],
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
@@ -42,6 +44,7 @@ QUICK = [
     ["bench/list_page.py", "10000", "50", "mongo"],
     ["bench/claim.py", "3000", "200", "1"],
     ["bench/claim.py", "1000", "200", "1", "mongo", "2"],
+    ["bench/overview.py", "10000,100000", "200"],
 ]
 
 
@@ -72,6 +75,11 @@ TARGETS = [
         lambda f: f.ratio <= 2,
     ),
     Target("list p99 at 1 M ≤ 20 ms", r"^list_\w+_sqlite_1000000_p99$", lambda f: f.value <= 20),
+    Target(
+        "overview: stats p99 at 1 M ≤ 50 ms",
+        r"^stats_\w+_sqlite_1000000_p99$",
+        lambda f: f.value <= 50,
+    ),
     Target("claim ≥ 1,000/s", r"^claim_next_200_clients$", lambda f: f.value >= 1000),
     Target(
         "claim: 0 tasks given twice", r"^claim_next_200_clients_doubles$", lambda f: f.value == 0

@@ -56,6 +56,7 @@ EXPECTED: dict[str, tuple[Outcome, ...]] = {
     "POST /api/v1/tasks/assign/plan":         (NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
     "GET /api/v1/settings/ui":                (NO_LOGIN, OK,        OK,        OK,        OK),
     "GET /api/v1/services":                   (NO_LOGIN, OK,        OK,        OK,        OK),
+    "GET /api/v1/stats/projects":             (NO_LOGIN, OK,        OK,        OK,        OK),
     "GET /api/v1/dead-letters":               (NO_LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "GET /api/v1/users":                      (NO_LOGIN, FORBIDDEN, FORBIDDEN, OK,        OK),
     "POST /api/v1/users":                     (NO_LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
@@ -221,6 +222,10 @@ def _services(w: World, role: str, c: httpx.Client) -> httpx.Response:
     return c.get("/api/v1/services")
 
 
+def _stats_projects(w: World, role: str, c: httpx.Client) -> httpx.Response:
+    return c.get("/api/v1/stats/projects")
+
+
 def _dead_letters(w: World, role: str, c: httpx.Client) -> httpx.Response:
     return c.get("/api/v1/dead-letters")
 
@@ -256,6 +261,7 @@ OPERATIONS: dict[str, Operation] = {
     "POST /api/v1/tasks/assign/plan": _assign_plan,
     "GET /api/v1/settings/ui": _ui_settings,
     "GET /api/v1/services": _services,
+    "GET /api/v1/stats/projects": _stats_projects,
     "GET /api/v1/dead-letters": _dead_letters,
     "GET /api/v1/users": _list_users,
     "POST /api/v1/users": _create_user,

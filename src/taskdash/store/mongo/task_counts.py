@@ -19,11 +19,14 @@ from collections.abc import Iterable, Sequence
 
 from pymongo import UpdateOne
 
+from taskdash.domain.errors import StoreWriteError
 from taskdash.domain.models import UNCLAIMED, Task
 from taskdash.domain.ports import CountScope, LeaseRepo, TaskCount, UnclaimedKey
+from taskdash.log_limits import RepeatedLog
 from taskdash.store.mongo.client import Collection, Database, Document, reading, writing
 
 logger = logging.getLogger(__name__)
+repeated = RepeatedLog(logger)
 
 COUNTED = ("project_id", "type", "status", "group", "user", "checker")
 REPAIR_LEASE = "task-counts-repair"
@@ -86,11 +89,18 @@ class MongoTaskCounts:
         self._repaired_before = False
 
     async def move(self, changes: Iterable[Change]) -> None:
-        """Apply the count changes of task writes that are done (call right after them)."""
+        """Apply the count changes of task writes that are done (call right after them).
+
+        The task writes stand whatever happens here: a failure is logged and left to the
+        repair, never reported as a failed write (a retry would find nothing to change).
+        """
         delta = count_changes(changes)
         if not delta:
             return
-        await self._add(delta)
+        try:
+            await self._add(delta)
+        except StoreWriteError as exc:
+            repeated.warning("move", "mongodb: task counts not moved (repaired later): %s", exc)
 
     async def _add(self, delta: Counter[Key]) -> None:
         ops = [
