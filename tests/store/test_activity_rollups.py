@@ -10,10 +10,12 @@ import tempfile
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pymongo import AsyncMongoClient
 
 from taskdash.actions import stats_activity
 from taskdash.actions.stats_activity import StatsFilter
@@ -253,10 +255,39 @@ def test_rollups_equal_a_recount_after_any_mix(ops: list[tuple[str, float]], see
     asyncio.run(run())
 
 
-async def test_the_migration_rolls_up_history_stored_before_it(tmp_path: Path) -> None:
-    """A database from before the rollups gets them from its history (the queue's total exact)."""
-    path = tmp_path / "old.db"
-    store = await open_store(f"sqlite:///{path}")
+async def forget_rollups(url: str) -> None:
+    """Make the store at `url` one from before the rollups (its tasks and history kept)."""
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            for kind, name in conn.execute(
+                "SELECT type, name FROM sqlite_master"
+                " WHERE name LIKE 'activity%' AND type != 'index'"
+            ).fetchall():
+                conn.execute(f"DROP {kind} {name}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        return
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+    try:
+        db = client.get_default_database()
+        for name in await db.list_collection_names():
+            if name.startswith("activity_"):
+                await db.drop_collection(name)
+        await db.counters.delete_one({"_id": "activity_rollups"})
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mongo"])
+async def test_history_stored_before_the_rollups_is_rolled_up(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A store from before the rollups gets them from its history (the queue's total exact)."""
+    url = (
+        request.getfixturevalue("mongo_url")
+        if backend == "mongo"
+        else f"sqlite:///{tmp_path / 'old.db'}"
+    )
+    store = await open_store(url)
     try:
         mix = await run_mix(store, random.Random(3), random_ops(random.Random(3), 80))
         before = await stats_activity.throughput(
@@ -268,13 +299,8 @@ async def test_the_migration_rolls_up_history_stored_before_it(tmp_path: Path) -
         )
     finally:
         await store.aclose()
-    with sqlite3.connect(path) as conn:
-        for kind, name in conn.execute(
-            "SELECT type, name FROM sqlite_master WHERE name LIKE 'activity%' AND type != 'index'"
-        ).fetchall():
-            conn.execute(f"DROP {kind} {name}")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
-    store = await open_store(f"sqlite:///{path}")
+    await forget_rollups(url)
+    store = await open_store(url)
     try:
         after = await stats_activity.throughput(
             store=store,  # type: ignore[arg-type]

@@ -9,19 +9,16 @@ widened to whole hours (throughput's day buckets to whole UTC days) and answered
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from taskdash.domain.activity import (
     DAY_S,
     HOUR_S,
     ActivityScope,
-    CycleTime,
+    CycleSummary,
     PersonCounts,
-    histogram,
-    quantile,
 )
 from taskdash.domain.errors import BadRequest
 from taskdash.domain.models import Role, User
@@ -164,17 +161,6 @@ class People:
     groups: list[GroupRow]
 
 
-@dataclass(slots=True)
-class _Group:
-    members: int = 0
-    counts: PersonCounts = field(default_factory=PersonCounts)
-    durations: list[float] = field(default_factory=list)
-
-
-def _median(durations: list[float]) -> float | None:
-    return quantile(sorted(durations), 0.5)
-
-
 async def people(
     *, store: ActivityStore, viewer: User, stats: StatsFilter, finished: Sequence[str]
 ) -> People:
@@ -184,39 +170,47 @@ async def people(
         raise BadRequest(f"range asks for more than {MAX_BUCKETS} days")
     scope = _scope(viewer, stats, since=since, until=until, finished=finished)
     counts = await store.activity.people_activity(scope=scope)
-    durations: dict[str, list[float]] = defaultdict(list)
-    for cycle in await store.activity.cycle_times(scope=scope):
-        durations[cycle.user].append(cycle.duration_s)
+    cycles = await store.activity.cycle_summaries(scope=scope, key="user")
     if viewer.role < Role.MANAGER:
-        own = counts.get(viewer.name, PersonCounts())
-        row = PersonRow(
-            viewer.name, _groups_of(viewer), own, _median(durations.get(viewer.name, []))
-        )
+        row = _person(viewer.name, viewer, counts, cycles)
         return People(since=since, until=until, people=[row], groups=[])
     accounts = {account.name: account for account in await store.accounts.list_users()}
-    names = set(counts) | {
+    listed = {
         name
         for name, account in accounts.items()
         if not account.disabled and account.role <= Role.CHECKER
     }
-    rows: list[PersonRow] = []
-    groups: dict[str, _Group] = defaultdict(_Group)
-    for name in sorted(names):
-        account = accounts.get(name)
-        person = counts.get(name, PersonCounts())
-        rows.append(PersonRow(name, _groups_of(account), person, _median(durations.get(name, []))))
-        if account is not None and account.group:
-            group = groups[account.group]
-            _add(group.counts, person)
-            group.durations += durations.get(name, [])
-    for account in accounts.values():
-        if account.group and not account.disabled:
-            groups[account.group].members += 1
-    group_rows = [
-        GroupRow(name, group.members, group.counts, _median(group.durations))
-        for name, group in sorted(groups.items())
-    ]
-    return People(since=since, until=until, people=rows, groups=group_rows)
+    names = sorted(set(counts) | set(cycles) | listed)
+    rows = [_person(name, accounts.get(name), counts, cycles) for name in names]
+    members = {name: account.group for name, account in accounts.items() if account.group}
+    group_cycles = await store.activity.cycle_summaries(scope=scope, key="group", members=members)
+    groups: dict[str, GroupRow] = {}
+    for group in sorted(set(members.values())):
+        summary = group_cycles.get(group)
+        active = sum(1 for a in accounts.values() if a.group == group and not a.disabled)
+        groups[group] = GroupRow(
+            group=group,
+            members=active,
+            counts=PersonCounts(finished=summary.finished if summary else 0),
+            median_claim_to_finish_s=summary.median_s if summary else None,
+        )
+    for row in rows:
+        for group in row.groups:
+            _add(groups[group].counts, row.counts)
+    return People(since=since, until=until, people=rows, groups=list(groups.values()))
+
+
+def _person(
+    name: str,
+    account: User | None,
+    counts: dict[str, PersonCounts],
+    cycles: dict[str, CycleSummary],
+) -> PersonRow:
+    person = counts.get(name, PersonCounts())
+    summary = cycles.get(name)
+    person.finished = summary.finished if summary else 0
+    median = summary.median_s if summary else None
+    return PersonRow(name, _groups_of(account), person, median)
 
 
 def _groups_of(account: User | None) -> list[str]:
@@ -224,8 +218,8 @@ def _groups_of(account: User | None) -> list[str]:
 
 
 def _add(total: PersonCounts, person: PersonCounts) -> None:
+    """Add a member's holdings, releases and expiries (finishes are counted per group)."""
     total.holding += person.holding
-    total.finished += person.finished
     total.releases += person.releases
     total.expiries += person.expiries
 
@@ -254,20 +248,16 @@ async def cycle_time(
     if (until - since) // DAY_S > MAX_BUCKETS:
         raise BadRequest(f"range asks for more than {MAX_BUCKETS} days")
     scope = _scope(viewer, stats, since=since, until=until, finished=finished)
-    by_type: dict[str, list[float]] = defaultdict(list)
-    cycles: list[CycleTime] = await store.activity.cycle_times(scope=scope)
-    for cycle in cycles:
-        by_type[cycle.type].append(cycle.duration_s)
-    types = []
-    for name, durations in sorted(by_type.items()):
-        durations.sort()
-        types.append(
-            TypeCycleTimes(
-                type=name,
-                count=len(durations),
-                median_s=quantile(durations, 0.5),
-                p90_s=quantile(durations, 0.9),
-                histogram=histogram(durations),
-            )
+    summaries = await store.activity.cycle_summaries(scope=scope, key="type")
+    types = [
+        TypeCycleTimes(
+            type=name,
+            count=summary.count,
+            median_s=summary.median_s,
+            p90_s=summary.p90_s,
+            histogram=summary.histogram,
         )
+        for name, summary in sorted(summaries.items())
+        if summary.count
+    ]
     return CycleTimes(since=since, until=until, types=types)

@@ -14,6 +14,7 @@ import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from taskdash.domain.models import CLAIMED, UNCLAIMED, Task, TaskEvent
 
@@ -78,13 +79,36 @@ class PersonCounts:
     expiries: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class CycleTime:
-    """One finish of a claimed task: its type, holder and seconds from claim to finish."""
+CycleKey = Literal["type", "user", "group"]
 
-    type: str
-    user: str
-    duration_s: float
+
+@dataclass(frozen=True, slots=True)
+class CycleSummary:
+    """Finishes of held tasks, and of those with a claim time the seconds claim → finish."""
+
+    finished: int
+    count: int
+    median_s: float | None
+    p90_s: float | None
+    histogram: list[tuple[float | None, int]]
+
+
+def summarise(*, finished: int, sorted_durations: Sequence[float]) -> CycleSummary:
+    """The summary of `finished` finishes with these claim → finish seconds (ascending)."""
+    return CycleSummary(
+        finished=finished,
+        count=len(sorted_durations),
+        median_s=quantile(sorted_durations, 0.5),
+        p90_s=quantile(sorted_durations, 0.9),
+        histogram=histogram(sorted_durations),
+    )
+
+
+def quantile_ranks(count: int, q: float) -> tuple[int, int, float]:
+    """The two ranks (0-based) a q-quantile of `count` values lies between, and how far."""
+    position = (count - 1) * q
+    low = math.floor(position)
+    return low, min(low + 1, count - 1), position - low
 
 
 @dataclass(slots=True)
@@ -95,6 +119,8 @@ class ActivityChanges:
     hourly: dict[tuple[int, str, str, str, str], dict[str, int]] = field(default_factory=dict)
     # (hour, project, type, user, from_status, to_status) -> n
     transitions: dict[tuple[int, str, str, str, str, str], int] = field(default_factory=dict)
+    # (hour, project, type, from_status, to_status) -> n: the same without the holder
+    statuses: dict[tuple[int, str, str, str, str], int] = field(default_factory=dict)
     queue: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (project, type, group)
     # (user, project, type, status) -> n
     holding: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
@@ -104,8 +130,12 @@ class ActivityChanges:
         counts = self.hourly.setdefault(key, {})
         counts[name] = counts.get(name, 0) + n
 
-    def empty(self) -> bool:
-        return not (self.hourly or self.transitions or self.queue or self.holding or self.cycles)
+    def without_zeros(self) -> ActivityChanges:
+        """The same changes without the keys whose counts came back to zero."""
+        self.hourly = {key: counts for key, counts in self.hourly.items() if any(counts.values())}
+        self.queue = {key: n for key, n in self.queue.items() if n}
+        self.holding = {key: n for key, n in self.holding.items() if n}
+        return self
 
 
 def queued(task: Task) -> bool:
@@ -132,17 +162,16 @@ def activity_changes(
             holding_key = (task.user, task.project_id, task.type, task.status)
             changes.holding[holding_key] = changes.holding.get(holding_key, 0) + sign
     for line in lines:
-        _count_line(changes, line, after)
-    changes.hourly = {key: counts for key, counts in changes.hourly.items() if any(counts.values())}
-    changes.queue = {key: n for key, n in changes.queue.items() if n}
-    changes.holding = {key: n for key, n in changes.holding.items() if n}
-    return changes
+        count_line(changes, line, after)
+    return changes.without_zeros()
 
 
-def _count_line(changes: ActivityChanges, line: TaskEvent, task: Task) -> None:
+def count_line(changes: ActivityChanges, line: TaskEvent, task: Task) -> None:
+    """Add what history `line` counts, its task being `task` as written with it."""
     hour = hour_of(line.at)
     if line.to_user and line.to_user != line.from_user:
         changes.add_hourly((hour, task.project_id, task.type, "", line.to_user), "claimed", 1)
+        changes.add_hourly((hour, task.project_id, task.type, task.group, ""), "claimed", 1)
     if line.action in ("release", "expire") and line.from_user:
         name = "released" if line.action == "release" else "expired"
         changes.add_hourly((hour, task.project_id, task.type, "", line.from_user), name, 1)
@@ -152,6 +181,8 @@ def _count_line(changes: ActivityChanges, line: TaskEvent, task: Task) -> None:
     holder = task.user if by_service else line.to_user
     key = (hour, task.project_id, task.type, holder, line.from_status, line.to_status)
     changes.transitions[key] = changes.transitions.get(key, 0) + 1
+    status_key = (hour, task.project_id, task.type, line.from_status, line.to_status)
+    changes.statuses[status_key] = changes.statuses.get(status_key, 0) + 1
     if by_service and task.user and line.to_status not in (UNCLAIMED, CLAIMED):
         changes.cycles.append((line, task))
 
@@ -166,10 +197,7 @@ def quantile(sorted_values: Sequence[float], q: float) -> float | None:
     """The q-quantile by linear interpolation between closest ranks; None when empty."""
     if not sorted_values:
         return None
-    position = (len(sorted_values) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    fraction = position - low
+    low, high, fraction = quantile_ranks(len(sorted_values), q)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
 
 

@@ -19,11 +19,17 @@ more than one argument takes them all by keyword: `history(task_id=..., limit=..
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
-from taskdash.domain.activity import ActivityScope, CycleTime, HourlyActivity, PersonCounts
+from taskdash.domain.activity import (
+    ActivityScope,
+    CycleKey,
+    CycleSummary,
+    HourlyActivity,
+    PersonCounts,
+)
 from taskdash.domain.events import Heartbeat, ServiceRegistration, TaskMessage
 from taskdash.domain.models import (
     DeadLetter,
@@ -562,9 +568,12 @@ class ActivityStats(Protocol):
         ...
 
     async def people_activity(self, *, scope: ActivityScope) -> dict[str, PersonCounts]:
-        """Per user: holding now (unfinished), and finishes, releases, expiries in the scope."""
+        """Per user: holding now (unfinished), releases and expiries in the scope."""
         ...
 
-    async def cycle_times(self, *, scope: ActivityScope) -> list[CycleTime]:
-        """Every finish of a claimed task in the scope, with its claim-to-finish seconds."""
+    async def cycle_summaries(
+        self, *, scope: ActivityScope, key: CycleKey, members: Mapping[str, str] | None = None
+    ) -> dict[str, CycleSummary]:
+        """Finishes of held tasks in the scope and their claim → finish times, per task type,
+        per holder, or per group (`members`: user → group; users not in it are left out)."""
         ...

@@ -7,6 +7,7 @@ from pymongo.errors import PyMongoError
 from taskdash.domain.errors import StoreWriteError
 from taskdash.store.mongo.accounts import MongoAccountRepo, ensure_user_name_keys
 from taskdash.store.mongo.activity import MongoActivity
+from taskdash.store.mongo.activity_rebuild import ensure_rollups
 from taskdash.store.mongo.client import connect, driver_reason, reading
 from taskdash.store.mongo.contents import MongoContents
 from taskdash.store.mongo.coordination import MongoCoordinationRepo
@@ -42,6 +43,7 @@ class MongoStore:
             await ensure_indexes(self._db)
             await self.tasks.prepare()
             await self.services.prepare()
+            await ensure_rollups(self._db, self.activity)
         except PyMongoError as exc:
             await self._client.close()
             raise StoreWriteError(f"mongodb: cannot create indexes: {driver_reason(exc)}") from exc

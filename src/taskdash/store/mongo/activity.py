@@ -9,7 +9,8 @@ change uncounted: the rollups then fall short of a recount by it (docs/operation
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pymongo import UpdateOne
@@ -18,10 +19,12 @@ from pymongo.errors import BulkWriteError, PyMongoError
 from taskdash.domain.activity import (
     ActivityChanges,
     ActivityScope,
-    CycleTime,
+    CycleKey,
+    CycleSummary,
     HourCounts,
     HourlyActivity,
     PersonCounts,
+    summarise,
 )
 from taskdash.store.mongo.client import Collection, Database, Document, duplicate_key_indexes
 from taskdash.store.mongo.client import reading as reading_store
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 HOURLY_KEY = ("hour", "project_id", "type", "group", "user")
 TRANSITION_KEY = ("hour", "project_id", "type", "user", "from_status", "to_status")
+STATUS_KEY = ("hour", "project_id", "type", "from_status", "to_status")
 QUEUE_KEY = ("project_id", "type", "group")
 HOLDING_KEY = ("user", "project_id", "type", "status")
 
@@ -78,6 +82,7 @@ class MongoActivity:
     def __init__(self, db: Database) -> None:
         self._hourly = db.activity_hourly
         self._transitions = db.activity_transitions
+        self._statuses = db.activity_status_hourly
         self._queue = db.activity_queue
         self._holding = db.activity_holding
         self._cycles = db.activity_cycles
@@ -91,6 +96,9 @@ class MongoActivity:
             _inc(TRANSITION_KEY, key, {"count": n})
             for c in changes
             for key, n in c.transitions.items()
+        ]
+        statuses = [
+            _inc(STATUS_KEY, key, {"count": n}) for c in changes for key, n in c.statuses.items()
         ]
         queue = [_inc(QUEUE_KEY, key, {"count": n}) for c in changes for key, n in c.queue.items()]
         holding = [
@@ -108,6 +116,9 @@ class MongoActivity:
                         "type": task.type,
                         "from_status": line.from_status,
                         "to_status": line.to_status,
+                        "duration_s": (
+                            None if task.claimed_at is None else max(0.0, line.at - task.claimed_at)
+                        ),
                     }
                 },
                 upsert=True,
@@ -119,6 +130,7 @@ class MongoActivity:
             for collection, ops in (
                 (self._hourly, hourly),
                 (self._transitions, transitions),
+                (self._statuses, statuses),
                 (self._queue, queue),
                 (self._holding, holding),
                 (self._cycles, cycles),
@@ -142,27 +154,26 @@ class MongoActivity:
         hours: dict[int, HourCounts] = {}
         queue_match = _match(scope, groups=True)
         user_match = _match(scope, user=True)
+        own = scope.user is not None
         with reading_store():
+            # The documents of no user hold each group's totals (everyone's claims among them).
             for row in await self._sum_by(
                 self._hourly,
                 {**_hours(scope), "user": "", **queue_match},
                 "hour",
-                ["created", "queue_delta"],
+                ["created", "queue_delta", "claimed"],
             ):
                 counts = hours.setdefault(int(row["_id"]), HourCounts())
                 counts.created, counts.queue_delta = row["created"], row["queue_delta"]
+                counts.claimed = 0 if own else row["claimed"]
+            if own:
+                for row in await self._sum_by(
+                    self._hourly, {**_hours(scope), **user_match}, "hour", ["claimed"]
+                ):
+                    hours.setdefault(int(row["_id"]), HourCounts()).claimed = row["claimed"]
+            finishes = self._transitions if own else self._statuses
             for row in await self._sum_by(
-                self._hourly,
-                {**_hours(scope), "user": {"$gt": ""}, **user_match},
-                "hour",
-                ["claimed"],
-            ):
-                hours.setdefault(int(row["_id"]), HourCounts()).claimed = row["claimed"]
-            for row in await self._sum_by(
-                self._transitions,
-                {**_hours(scope), **_finishes(scope), **user_match},
-                "hour",
-                ["count"],
+                finishes, {**_hours(scope), **_finishes(scope), **user_match}, "hour", ["count"]
             ):
                 hours.setdefault(int(row["_id"]), HourCounts()).finished = row["count"]
             now_length = await self._total(self._queue, queue_match, "count")
@@ -182,10 +193,6 @@ class MongoActivity:
             for row in await self._sum_by(self._holding, held, "user", ["count"]):
                 if row["count"] > 0:
                     people.setdefault(row["_id"], PersonCounts()).holding = row["count"]
-            finishes = {**_hours(scope), **_finishes(scope), "user": {"$gt": ""}, **match}
-            for row in await self._sum_by(self._transitions, finishes, "user", ["count"]):
-                if row["count"]:
-                    people.setdefault(row["_id"], PersonCounts()).finished = row["count"]
             hourly = {**_hours(scope), "user": {"$gt": ""}, **match}
             for row in await self._sum_by(self._hourly, hourly, "user", ["released", "expired"]):
                 if row["released"] or row["expired"]:
@@ -193,24 +200,31 @@ class MongoActivity:
                     counts.releases, counts.expiries = row["released"], row["expired"]
         return people
 
-    async def cycle_times(self, *, scope: ActivityScope) -> list[CycleTime]:
+    async def cycle_summaries(
+        self, *, scope: ActivityScope, key: CycleKey, members: Mapping[str, str] | None = None
+    ) -> dict[str, CycleSummary]:
         found = {
             "changed_at": {"$gte": scope.since, "$lt": scope.until},
-            "claimed_at": {"$ne": None},
             **_finishes(scope),
             **_match(scope, user=True),
         }
-        projection = {"type": 1, "user": 1, "changed_at": 1, "claimed_at": 1}
+        finished: Counter[str] = Counter()
+        durations: dict[str, list[float]] = defaultdict(list)
         with reading_store():
-            docs = await self._cycles.find(found, projection).to_list()
-        return [
-            CycleTime(
-                type=doc["type"],
-                user=doc["user"],
-                duration_s=max(0.0, doc["changed_at"] - doc["claimed_at"]),
-            )
-            for doc in docs
-        ]
+            async for doc in self._cycles.find(found, {"type": 1, "user": 1, "duration_s": 1}):
+                if key == "group":
+                    if members is None or doc["user"] not in members:
+                        continue
+                    name = members[doc["user"]]
+                else:
+                    name = doc[key]
+                finished[name] += 1
+                if doc.get("duration_s") is not None:
+                    durations[name].append(doc["duration_s"])
+        return {
+            name: summarise(finished=n, sorted_durations=sorted(durations[name]))
+            for name, n in finished.items()
+        }
 
 
 def _any(counts: HourCounts) -> bool:

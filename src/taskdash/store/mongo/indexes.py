@@ -94,6 +94,13 @@ INDEXES: dict[str, tuple[IndexModel, ...]] = {
             unique=True,
         ),
     ),
+    "activity_status_hourly": (
+        _index(
+            "activity_status_hourly_key",
+            *("hour", "project_id", "type", "from_status", "to_status"),
+            unique=True,
+        ),
+    ),
     "activity_queue": (_index("activity_queue_key", "project_id", "type", "group", unique=True),),
     "activity_holding": (
         _index("activity_holding_key", "user", "project_id", "type", "status", unique=True),

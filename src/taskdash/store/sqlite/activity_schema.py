@@ -54,10 +54,10 @@ def _holding_change(row: str, sign: str) -> str:
             ON CONFLICT (user, project_id, type, status) DO UPDATE SET count = count {sign} 1;"""
 
 
-def _line_count(column: str, user: str, condition: str) -> str:
+def _line_count(column: str, user: str, condition: str, group: str = "''") -> str:
     return f"""
         INSERT INTO activity_hourly (hour, project_id, type, "group", user, {column})
-            SELECT {_hour("NEW.at")}, t.project_id, t.type, '', {user}, 1
+            SELECT {_hour("NEW.at")}, t.project_id, t.type, {group}, {user}, 1
             FROM tasks AS t WHERE t._id = NEW.task_id AND {condition}
             ON CONFLICT (hour, project_id, type, "group", user)
             DO UPDATE SET {column} = {column} + 1;"""
@@ -91,6 +91,17 @@ ACTIVITY_MIGRATION = f"""
         count INTEGER NOT NULL,
         PRIMARY KEY (hour, project_id, type, user, from_status, to_status)
     ) WITHOUT ROWID;
+    CREATE INDEX activity_hourly_user ON activity_hourly (user, hour) WHERE user != '';
+    CREATE INDEX activity_transitions_user ON activity_transitions (user, hour);
+    CREATE TABLE activity_status_hourly (
+        hour INTEGER NOT NULL,
+        project_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        from_status TEXT NOT NULL,
+        to_status TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (hour, project_id, type, from_status, to_status)
+    ) WITHOUT ROWID;
     CREATE TABLE activity_queue (
         project_id TEXT NOT NULL,
         type TEXT NOT NULL,
@@ -114,10 +125,11 @@ ACTIVITY_MIGRATION = f"""
         project_id TEXT NOT NULL,
         type TEXT NOT NULL,
         from_status TEXT NOT NULL,
-        to_status TEXT NOT NULL
+        to_status TEXT NOT NULL,
+        duration_s REAL
     );
     CREATE INDEX activity_cycles_changed ON activity_cycles
-        (changed_at, to_status, type, user, project_id, from_status, claimed_at);
+        (changed_at, to_status, from_status, type, user, project_id, duration_s);
 
     CREATE TRIGGER activity_task_insert AFTER INSERT ON tasks BEGIN
         INSERT INTO activity_hourly (hour, project_id, type, "group", user, created, queue_delta)
@@ -143,6 +155,7 @@ ACTIVITY_MIGRATION = f"""
     END;
     CREATE TRIGGER activity_line AFTER INSERT ON task_events BEGIN
         {_line_count("claimed", "NEW.to_user", "NEW.to_user NOT IN ('', NEW.from_user)")}
+        {_line_count("claimed", "''", "NEW.to_user NOT IN ('', NEW.from_user)", 't."group"')}
         {_line_count("released", "NEW.from_user", "NEW.action = 'release' AND NEW.from_user != ''")}
         {_line_count("expired", "NEW.from_user", "NEW.action = 'expire' AND NEW.from_user != ''")}
         INSERT INTO activity_transitions
@@ -154,10 +167,17 @@ ACTIVITY_MIGRATION = f"""
                 AND NEW.action != 'create' AND NEW.from_status != NEW.to_status
             ON CONFLICT (hour, project_id, type, user, from_status, to_status)
             DO UPDATE SET count = count + 1;
-        INSERT INTO activity_cycles
-            (seq, changed_at, claimed_at, user, project_id, type, from_status, to_status)
+        INSERT INTO activity_status_hourly
+            (hour, project_id, type, from_status, to_status, count)
+            SELECT {_hour("NEW.at")}, t.project_id, t.type, NEW.from_status, NEW.to_status, 1
+            FROM tasks AS t WHERE t._id = NEW.task_id
+                AND NEW.action != 'create' AND NEW.from_status != NEW.to_status
+            ON CONFLICT (hour, project_id, type, from_status, to_status)
+            DO UPDATE SET count = count + 1;
+        INSERT INTO activity_cycles (seq, changed_at, claimed_at, user, project_id, type,
+                from_status, to_status, duration_s)
             SELECT NEW.seq, NEW.at, t.claimed_at, t.user, t.project_id, t.type,
-                NEW.from_status, NEW.to_status
+                NEW.from_status, NEW.to_status, max(0.0, NEW.at - t.claimed_at)
             FROM tasks AS t WHERE t._id = NEW.task_id AND t.user != ''
                 AND NEW.action IN {_MESSAGE_ACTIONS} AND NEW.from_status != NEW.to_status
                 AND NEW.to_status NOT IN ('待领取', '已领取');
@@ -209,10 +229,20 @@ ACTIVITY_MIGRATION = f"""
         FROM task_events AS e JOIN tasks AS t ON t._id = e.task_id
         WHERE e.action != 'create' AND e.from_status != e.to_status
         GROUP BY 1, 2, 3, 4, 5, 6;
-    INSERT INTO activity_cycles
-        (seq, changed_at, claimed_at, user, project_id, type, from_status, to_status)
+    INSERT INTO activity_status_hourly (hour, project_id, type, from_status, to_status, count)
+        SELECT hour, project_id, type, from_status, to_status, sum(count)
+        FROM activity_transitions GROUP BY 1, 2, 3, 4, 5;
+    INSERT INTO activity_hourly (hour, project_id, type, "group", user, claimed)
+        SELECT {_hour("e.at")}, t.project_id, t.type, t."group", '', count(*)
+        FROM task_events AS e JOIN tasks AS t ON t._id = e.task_id
+        WHERE e.to_user NOT IN ('', e.from_user)
+        GROUP BY 1, 2, 3, 4
+        ON CONFLICT (hour, project_id, type, "group", user)
+        DO UPDATE SET claimed = claimed + excluded.claimed;
+    INSERT INTO activity_cycles (seq, changed_at, claimed_at, user, project_id, type,
+            from_status, to_status, duration_s)
         SELECT e.seq, e.at, t.claimed_at, t.user, t.project_id, t.type, e.from_status,
-            e.to_status
+            e.to_status, max(0.0, e.at - t.claimed_at)
         FROM task_events AS e JOIN tasks AS t ON t._id = e.task_id
         WHERE t.user != '' AND e.action IN {_MESSAGE_ACTIONS}
             AND e.from_status != e.to_status AND e.to_status NOT IN ('待领取', '已领取')
