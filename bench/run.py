@@ -36,6 +36,7 @@ FULL = [
     ["bench/claim.py", "3000", "200", "3", "mongo", "2"],
     ["bench/overview.py", "10000,100000,1000000", "1000"],
     ["bench/overview.py", "10000,100000", "300", "mongo"],
+    ["bench/stats_services.py", "10000,100000,1000000", "1000"],
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
@@ -45,6 +46,7 @@ QUICK = [
     ["bench/claim.py", "3000", "200", "1"],
     ["bench/claim.py", "1000", "200", "1", "mongo", "2"],
     ["bench/overview.py", "10000,100000", "200"],
+    ["bench/stats_services.py", "10000", "200"],
 ]
 
 

@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,9 @@ from tests.support import (
     task_id_of,
     wait_until,
 )
+from tests.sync.test_sweeps import beat, heartbeats
 
-HEARTBEAT_TIMEOUT_S = 1.0
+HEARTBEAT_TIMEOUT_S = 2.0  # beats every 0.3 s keep a service online even on a busy machine
 HEALTH_SWEEP_S = 0.2
 HOUR_S = 3600.0
 FAST_HEALTH = {
@@ -42,7 +43,7 @@ BAD_REQUEST, FORBIDDEN, NOT_LOGGED_IN = 1000, 1005, 1004
 
 @pytest.fixture(params=["sqlite", "mongo"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    """A live server whose services go offline one second after their last heartbeat."""
+    """A live server whose services go offline two seconds after their last heartbeat."""
     with live_server_on(request.param, request, tmp_path, **FAST_HEALTH) as live:
         live.add_user("boss", "manager")
         live.add_user("smq")
@@ -52,10 +53,6 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
 
 def register(server: LiveServer, url: str = SERVICE_URL, name: str = "satEdit") -> None:
     server.publish("serviceRegister", [{"URL": url, "Name": name}])
-
-
-def beat(server: LiveServer, url: str = SERVICE_URL) -> None:
-    server.publish("heartBeat", [{"url": url, "time": int(time.time()), "reserved": ""}])
 
 
 def online(client: httpx.Client, name: str = "satEdit") -> bool:
@@ -81,9 +78,9 @@ def test_spans_follow_the_transitions_and_start_from_the_state_before_since(
     boss = server.login("boss")
     started = time.time()
     register(server)
-    beat(server)
+    beat(server, SERVICE_URL)
     wait_until(lambda: not online(boss), timeout_s=HEARTBEAT_TIMEOUT_S + 10)
-    with beating(server, SERVICE_URL):
+    with heartbeats(server, SERVICE_URL, every_s=0.3):
         wait_until(lambda: online(boss), timeout_s=10)
         check_spans(server, boss, started=started)
 
@@ -126,10 +123,15 @@ def test_two_instances_write_each_transition_once(
         started = time.time()
         register(first)
         register(second)  # the same registration, redelivered to the other instance
+
+        def beat_both() -> None:
+            """The same heartbeat at both instances at once (both see it come back)."""
+            at_once(lambda: beat(first, SERVICE_URL), lambda: beat(second, SERVICE_URL))
+
         for _ in range(2):
-            at_once(lambda: beat(first), lambda: beat(second))
+            beat_both()
             wait_until(lambda: not online(boss), timeout_s=HEARTBEAT_TIMEOUT_S + 10)
-            at_once(lambda: beat(first), lambda: beat(second))  # both see it come back
+            beat_both()
             wait_until(lambda: online(boss), timeout_s=10)
         wait_until(lambda: not online(boss), timeout_s=HEARTBEAT_TIMEOUT_S + 10)
         time.sleep(3 * HEALTH_SWEEP_S)  # both instances sweep again: nothing more is written
@@ -191,7 +193,7 @@ def test_metadata_errors_are_counted_bounded_and_kept_after_recovery(
         server.add_user("boss", "manager")
         boss = server.login("boss")
         register(server, service.url + long_path)
-        with beating(server, service.url + long_path):
+        with heartbeats(server, service.url + long_path, every_s=0.3):
             wait_until(lambda: timeline(boss)["metadata_errors"] >= 2, timeout_s=20)
             found = timeline(boss)
             error = found["last_metadata_error"]
@@ -203,29 +205,10 @@ def test_metadata_errors_are_counted_bounded_and_kept_after_recovery(
                 services = boss.get("/api/v1/services").json()["services"]
                 return bool(services[0]["metadata_synced_at"])
 
-            wait_until(recovered, timeout_s=20)
+            wait_until(recovered, timeout_s=30)
             after = timeline(boss)
             assert after["metadata_errors"] >= found["metadata_errors"]
             assert after["last_metadata_error"] == error  # the last error stays visible
-
-
-@contextmanager
-def beating(server: LiveServer, url: str, *, every_s: float = 0.3) -> Iterator[None]:
-    """A task service's heartbeat loop for the duration of a block."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(every_s):
-            beat(server, url)
-
-    beat(server, url)
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=10)
 
 
 OFFLINE_URL = "http://127.0.0.1:18081"

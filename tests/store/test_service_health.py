@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from taskdash.domain.events import Heartbeat, ServiceRegistration
 from taskdash.domain.ports import Store
 from taskdash.store import open_store
+from taskdash.sync import sweeps
+from tests.support import make_settings
 
 URL = "http://127.0.0.1:18081/TaskDash"
 T0 = 1_700_000_000.0
@@ -122,3 +125,19 @@ async def test_metadata_errors_are_counted_and_the_last_kept(two_instances: list
         T0 + 2,
     )
     assert health.service.metadata_error == ""  # the last pull worked
+
+
+async def test_the_purge_sweep_keeps_30_days(two_instances: list[Store], tmp_path: Path) -> None:
+    store = two_instances[0]
+    now = time.time()
+    day = 24 * 3600.0
+    await register([store], at=now - 40 * day)
+    await sweep([store], at=now - 39 * day)
+    await beat([store], at=now - 31 * day)
+    await sweep([store], at=now - 2 * day)
+    settings = make_settings(tmp_path)
+    assert await sweeps.prune_service_transitions_once(store=store, settings=settings) == 2
+    assert await transitions(store, since=0, until=now) == [
+        (now - 31 * day, True),
+        (now - 2 * day, False),
+    ]

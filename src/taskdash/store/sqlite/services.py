@@ -159,11 +159,15 @@ class SqliteServiceRepo:
 
     async def health_history(self, *, since: float, until: float) -> list[ServiceHealth]:
         def read(conn: sqlite3.Connection) -> list[ServiceHealth]:
-            services = [
-                _row_to_service(r)
-                for r in conn.execute(f"SELECT {_COLUMNS} FROM services ORDER BY _id")
-            ]
-            return service_health.health_history(conn, services, since=since, until=until)
+            conn.execute("BEGIN")  # one snapshot: each service's state agrees with its history
+            try:
+                services = [
+                    _row_to_service(r)
+                    for r in conn.execute(f"SELECT {_COLUMNS} FROM services ORDER BY _id")
+                ]
+                return service_health.health_history(conn, services, since=since, until=until)
+            finally:
+                conn.execute("COMMIT")
 
         return await self._db.read(read)
 
