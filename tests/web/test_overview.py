@@ -5,6 +5,7 @@ event changes a number without a reload."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.web.overview_page import (
 )
 
 LIVE_REFETCH_MS = LIVE_DEADLINE_MS + 3000  # the page debounces a burst of events (≤ 3 s)
+EXPECT_TIMEOUT_MS = 5000  # Playwright's default for expect()
 
 
 def manager_page(sample: Sample, open_context: Callable[..., BrowserContext]) -> Page:
@@ -140,6 +142,24 @@ CHECKS = {
 }
 
 
+def check_settled(page: Page, answers: StatsAnswers, name: str, within_s: float = 15) -> None:
+    """Check panel `name` against the page's latest answer. The sample's services change every
+    second (a failing metadata pull), so a live refetch may land between reading the answer and
+    reading the screen: check again with the newest answer until they agree."""
+    deadline = time.monotonic() + within_s
+    expect.set_options(timeout=1000)
+    try:
+        while True:
+            try:
+                CHECKS[name](page, answers.json(name))
+                return
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+    finally:
+        expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
 def test_each_panel_shows_the_numbers_the_api_gave_it(
     sample: Sample, open_context: Callable[..., BrowserContext]
 ) -> None:
@@ -147,7 +167,7 @@ def test_each_panel_shows_the_numbers_the_api_gave_it(
     answers = open_overview(page)
     for name in PANELS:
         assert answers.status(name) == 200, name
-        CHECKS[name](page, answers.json(name))
+        check_settled(page, answers, name)
 
 
 def test_a_project_segment_opens_the_all_tasks_list_with_that_filter(
@@ -296,7 +316,7 @@ def test_an_annotator_sees_their_slice_and_no_refused_panel(
         else:
             assert answers.status(name) == 200, name
             expect(section).to_be_visible()
-            CHECKS[name](page, answers.json(name))
+            check_settled(page, answers, name)
     # Stuck work is for managers: refused, so not shown (not an error box).
     assert answers.status("stuck") == 403
     expect(panel(page, "stuck")).to_have_attribute("data-state", "refused")
