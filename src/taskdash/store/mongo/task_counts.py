@@ -2,9 +2,10 @@
 checker), moved by `$inc` right after each task write from the write's exact before and after.
 
 Without transactions a crash between a task write and its `$inc` leaves a count off, so a
-repair (one instance at a time, under a lease) recounts on start and every REPAIR_INTERVAL_S
-and corrects the counts of a project/type that differ from the recount twice in a row, by the
-same amount, while they did not move (a write whose `$inc` is in flight differs only once).
+repair (one instance at a time, under a lease) recounts soon after start and every
+REPAIR_INTERVAL_S, and corrects the counts of a project/type that differ from the recount twice
+in a row, by the same amount, while they did not move (a write whose `$inc` is in flight
+differs only once).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ COUNTED = ("project_id", "type", "status", "group", "user", "checker")
 REPAIR_LEASE = "task-counts-repair"
 REPAIR_INTERVAL_S = 600.0
 REPAIR_CONFIRM_S = 5.0
+REPAIR_FIRST_AFTER_S = 30.0
+REPAIR_STOP_WAIT_S = 5.0
 
 Key = tuple[str, str, str, str, str, str]
 Change = tuple[Task | None, Task | None]  # a task before and after one write (None: absent)
@@ -195,10 +198,12 @@ class MongoTaskCounts:
         return Counter({_key_of(_count(doc, int(doc["n"]))): int(doc["n"]) for doc in docs})
 
     def start_repairs(self, *, leases: LeaseRepo) -> None:
-        """Repair now and every REPAIR_INTERVAL_S, one instance at a time (a lease)."""
+        """Repair soon after start and every REPAIR_INTERVAL_S, one instance at a time."""
         self._repair = asyncio.create_task(self._repair_loop(leases, uuid.uuid4().hex[:12]))
 
     async def _repair_loop(self, leases: LeaseRepo, holder: str) -> None:
+        # Not at once: a store opened for a moment (a command, a copy) never starts a repair.
+        await asyncio.sleep(REPAIR_FIRST_AFTER_S)
         while True:
             try:
                 # Held for a whole interval and renewed by its holder: one repair per interval.
@@ -213,7 +218,7 @@ class MongoTaskCounts:
     async def aclose(self) -> None:
         if self._repair is not None:
             self._repair.cancel()
-            await asyncio.gather(self._repair, return_exceptions=True)
+            await asyncio.wait([self._repair], timeout=REPAIR_STOP_WAIT_S)
             self._repair = None
 
 

@@ -11,6 +11,7 @@ from taskdash.domain.models import UNCLAIMED
 from taskdash.domain.ports import CountScope, TaskCount, UnclaimedKey
 from taskdash.store.sqlite.db import SqliteDb
 
+LOOKUP_KEYS_MAX = 64  # more seeks than this go to a reader thread, off the event loop
 _KEY = 'project_id, type, status, "group", user, checker'
 
 
@@ -78,4 +79,7 @@ class SqliteTaskCounts:
                     found[key] = int(value)
             return found
 
+        if len(keys) <= LOOKUP_KEYS_MAX:
+            # A few seeks on a partial index: bounded point reads, on the loop's connection.
+            return self._db.lookup(oldest)
         return await self._db.read(oldest)
