@@ -25,6 +25,7 @@ from taskdash.domain.models import Role, User
 from taskdash.domain.ports import ActivityStats, UserRepo
 
 MAX_BUCKETS = 800
+MAX_TIME_S = 1e11  # Unix seconds: about the year 5138, and far inside what a store can hold
 Bucket = Literal["hour", "day"]
 BUCKET_S: dict[str, int] = {"hour": HOUR_S, "day": DAY_S}
 
@@ -55,8 +56,8 @@ def window(
     """The range asked for; by default until now, since `default_span_s` before the end of
     the bucket (of `size_s`) holding until, so that the default is that many whole buckets."""
     for name, value in (("since", since), ("until", until)):
-        if value is not None and not math.isfinite(value):
-            raise BadRequest(f"{name} must be a finite number of Unix seconds")
+        if value is not None and not (math.isfinite(value) and abs(value) <= MAX_TIME_S):
+            raise BadRequest(f"{name} must be a number of Unix seconds within ±{MAX_TIME_S:g}")
     end = now if until is None else until
     start = math.ceil(end / size_s) * size_s - default_span_s if since is None else since
     if start > end:
@@ -86,6 +87,14 @@ def _scope(
         user=viewer.name if own else None,
         groups=tuple(dict.fromkeys(("", viewer.group))) if own else None,
     )
+
+
+def _hours_scope(viewer: User, stats: StatsFilter, *, finished: Sequence[str]) -> ActivityScope:
+    """The scope of whole hours holding the range; refuses more than MAX_BUCKETS days."""
+    since, until = aligned(stats, size_s=HOUR_S)
+    if (until - since) // DAY_S > MAX_BUCKETS:
+        raise BadRequest(f"range asks for more than {MAX_BUCKETS} days")
+    return _scope(viewer, stats, since=since, until=until, finished=finished)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,16 +174,19 @@ async def people(
     *, store: ActivityStore, viewer: User, stats: StatsFilter, finished: Sequence[str]
 ) -> People:
     """Per person and per group: holding now, finished, median claim→finish, releases, expiries."""
-    since, until = aligned(stats, size_s=HOUR_S)
-    if (until - since) // DAY_S > MAX_BUCKETS:
-        raise BadRequest(f"range asks for more than {MAX_BUCKETS} days")
-    scope = _scope(viewer, stats, since=since, until=until, finished=finished)
+    scope = _hours_scope(viewer, stats, finished=finished)
+    since, until = scope.since, scope.until
     counts = await store.activity.people_activity(scope=scope)
-    cycles = await store.activity.cycle_summaries(scope=scope, key="user")
-    if viewer.role < Role.MANAGER:
+    own = viewer.role < Role.MANAGER
+    accounts = {} if own else {a.name: a for a in await store.accounts.list_users()}
+    members = {name: account.group for name, account in accounts.items() if account.group}
+    summaries = await store.activity.cycle_summaries(
+        scope=scope, keys=("user",) if own else ("user", "group"), members=members
+    )
+    cycles = summaries["user"]
+    if own:
         row = _person(viewer.name, viewer, counts, cycles)
         return People(since=since, until=until, people=[row], groups=[])
-    accounts = {account.name: account for account in await store.accounts.list_users()}
     listed = {
         name
         for name, account in accounts.items()
@@ -182,8 +194,7 @@ async def people(
     }
     names = sorted(set(counts) | set(cycles) | listed)
     rows = [_person(name, accounts.get(name), counts, cycles) for name in names]
-    members = {name: account.group for name, account in accounts.items() if account.group}
-    group_cycles = await store.activity.cycle_summaries(scope=scope, key="group", members=members)
+    group_cycles = summaries["group"]
     groups: dict[str, GroupRow] = {}
     for group in sorted(set(members.values())):
         summary = group_cycles.get(group)
@@ -244,11 +255,9 @@ async def cycle_time(
     *, store: ActivityStore, viewer: User, stats: StatsFilter, finished: Sequence[str]
 ) -> CycleTimes:
     """Per task type: how long from claim to finish (count, median, p90, fixed histogram)."""
-    since, until = aligned(stats, size_s=HOUR_S)
-    if (until - since) // DAY_S > MAX_BUCKETS:
-        raise BadRequest(f"range asks for more than {MAX_BUCKETS} days")
-    scope = _scope(viewer, stats, since=since, until=until, finished=finished)
-    summaries = await store.activity.cycle_summaries(scope=scope, key="type")
+    scope = _hours_scope(viewer, stats, finished=finished)
+    since, until = scope.since, scope.until
+    summaries = (await store.activity.cycle_summaries(scope=scope, keys=("type",)))["type"]
     types = [
         TypeCycleTimes(
             type=name,

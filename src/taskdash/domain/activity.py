@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -102,6 +102,40 @@ def summarise(*, finished: int, sorted_durations: Sequence[float]) -> CycleSumma
         p90_s=quantile(sorted_durations, 0.9),
         histogram=histogram(sorted_durations),
     )
+
+
+def summaries_of(rows: Iterable[tuple[str | None, float | None]]) -> dict[str, CycleSummary]:
+    """Per key: its finishes and their claim → finish seconds (None: no claim time)."""
+    finished: dict[str, int] = {}
+    durations: dict[str, list[float]] = {}
+    for key, duration in rows:
+        if key is None:
+            continue
+        finished[key] = finished.get(key, 0) + 1
+        if duration is not None:
+            durations.setdefault(key, []).append(duration)
+    return {
+        key: summarise(finished=n, sorted_durations=sorted(durations.get(key, [])))
+        for key, n in finished.items()
+    }
+
+
+def summaries_by(
+    rows: Sequence[tuple[str, str, float | None]],
+    keys: Sequence[CycleKey],
+    members: Mapping[str, str] | None,
+) -> dict[CycleKey, dict[str, CycleSummary]]:
+    """`summaries_of` per key, from (type, user, seconds) rows (a user's group from `members`)."""
+    groups = members or {}
+    pick: dict[CycleKey, Callable[[str, str], str | None]] = {
+        "type": lambda task_type, user: task_type,
+        "user": lambda task_type, user: user,
+        "group": lambda task_type, user: groups.get(user),
+    }
+    return {
+        key: summaries_of((pick[key](task_type, user), d) for task_type, user, d in rows)
+        for key in keys
+    }
 
 
 def quantile_ranks(count: int, q: float) -> tuple[int, int, float]:

@@ -572,8 +572,12 @@ class ActivityStats(Protocol):
         ...
 
     async def cycle_summaries(
-        self, *, scope: ActivityScope, key: CycleKey, members: Mapping[str, str] | None = None
-    ) -> dict[str, CycleSummary]:
-        """Finishes of held tasks in the scope and their claim → finish times, per task type,
-        per holder, or per group (`members`: user → group; users not in it are left out)."""
+        self,
+        *,
+        scope: ActivityScope,
+        keys: Sequence[CycleKey],
+        members: Mapping[str, str] | None = None,
+    ) -> dict[CycleKey, dict[str, CycleSummary]]:
+        """Finishes of held tasks in the scope and their claim → finish times, for each key:
+        per task type, per holder, or per group (`members`: user → group; others left out)."""
         ...

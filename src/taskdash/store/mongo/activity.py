@@ -9,7 +9,6 @@ change uncounted: the rollups then fall short of a recount by it (docs/operation
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from taskdash.domain.activity import (
     HourCounts,
     HourlyActivity,
     PersonCounts,
-    summarise,
+    summaries_by,
 )
 from taskdash.store.mongo.client import Collection, Database, Document, duplicate_key_indexes
 from taskdash.store.mongo.client import reading as reading_store
@@ -201,30 +200,22 @@ class MongoActivity:
         return people
 
     async def cycle_summaries(
-        self, *, scope: ActivityScope, key: CycleKey, members: Mapping[str, str] | None = None
-    ) -> dict[str, CycleSummary]:
+        self,
+        *,
+        scope: ActivityScope,
+        keys: Sequence[CycleKey],
+        members: Mapping[str, str] | None = None,
+    ) -> dict[CycleKey, dict[str, CycleSummary]]:
         found = {
             "changed_at": {"$gte": scope.since, "$lt": scope.until},
             **_finishes(scope),
             **_match(scope, user=True),
         }
-        finished: Counter[str] = Counter()
-        durations: dict[str, list[float]] = defaultdict(list)
+        projection = {"type": 1, "user": 1, "duration_s": 1}
         with reading_store():
-            async for doc in self._cycles.find(found, {"type": 1, "user": 1, "duration_s": 1}):
-                if key == "group":
-                    if members is None or doc["user"] not in members:
-                        continue
-                    name = members[doc["user"]]
-                else:
-                    name = doc[key]
-                finished[name] += 1
-                if doc.get("duration_s") is not None:
-                    durations[name].append(doc["duration_s"])
-        return {
-            name: summarise(finished=n, sorted_durations=sorted(durations[name]))
-            for name, n in finished.items()
-        }
+            docs = await self._cycles.find(found, projection).to_list()
+        rows = [(doc["type"], doc["user"], doc.get("duration_s")) for doc in docs]
+        return summaries_by(rows, keys, members)
 
 
 def _any(counts: HourCounts) -> bool:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from taskdash.domain.activity import (
-    HISTOGRAM_EDGES_S,
     ActivityScope,
     CycleKey,
     CycleSummary,
     HourCounts,
     HourlyActivity,
     PersonCounts,
-    quantile_ranks,
+    summaries_by,
 )
 from taskdash.store.sqlite.db import SqliteDb
 
@@ -126,72 +125,21 @@ def _people(conn: sqlite3.Connection, scope: ActivityScope) -> dict[str, PersonC
     return people
 
 
-_EDGES = ", ".join(f"coalesce(sum(d <= {edge!r}), 0)" for edge in HISTOGRAM_EDGES_S)
-_QUANTILES = (0.5, 0.9)
-
-
-def _interpolated(
-    values: dict[tuple[str, int], float], key: str, count: int, q: float
-) -> float | None:
-    """The q-quantile of `count` values from the ranks read (as domain quantile())."""
-    if not count:
-        return None
-    low, high, fraction = quantile_ranks(count, q)
-    return values[key, low] + (values[key, high] - values[key, low]) * fraction
-
-
 def _cycle_summaries(
     conn: sqlite3.Connection,
     scope: ActivityScope,
-    key: CycleKey,
+    keys: Sequence[CycleKey],
     members: Mapping[str, str] | None,
-) -> dict[str, CycleSummary]:
-    """Counts and histograms by one scan, the quantiles' values by a sort, both in SQLite."""
+) -> dict[CycleKey, dict[str, CycleSummary]]:
+    """One pass over the range's records in the covering index, sorted by duration in SQLite."""
     where, params = _filters(scope, user=True)
     finish_where, finish_params = _finishes(scope)
-    if key == "group":
-        pairs = sorted((members or {}).items())
-        if not pairs:
-            return {}
-        members_sql = f"m(user, k) AS (VALUES {', '.join('(?, ?)' for _ in pairs)}), "
-        members_params: list[Any] = [value for pair in pairs for value in pair]
-        source = "activity_cycles AS c JOIN m ON m.user = c.user"
-        key_sql = "m.k"
-    else:
-        members_sql, members_params = "", []
-        source, key_sql = "activity_cycles AS c", f"c.{key}"
-    cycles = (
-        f"WITH {members_sql}c AS (SELECT {key_sql} AS k, duration_s AS d FROM {source}"
-        f" WHERE changed_at >= ? AND changed_at < ?{finish_where}{where})"
-    )
-    cycle_params = [*members_params, scope.since, scope.until, *finish_params, *params]
-    totals = conn.execute(
-        f"{cycles} SELECT k, count(*), count(d), {_EDGES} FROM c GROUP BY k", cycle_params
+    rows = conn.execute(
+        "SELECT type, user, duration_s FROM activity_cycles"
+        f" WHERE changed_at >= ? AND changed_at < ?{finish_where}{where} ORDER BY duration_s",
+        [scope.since, scope.until, *finish_params, *params],
     ).fetchall()
-    ranks = " OR ".join(
-        f"rn = CAST((n - 1) * {q!r} AS INTEGER) OR rn = CAST((n - 1) * {q!r} AS INTEGER) + 1"
-        for q in _QUANTILES
-    )
-    values: dict[tuple[str, int], float] = {
-        (k, rn): d
-        for k, rn, d in conn.execute(
-            f"{cycles}, r AS (SELECT k, d, row_number() OVER (PARTITION BY k ORDER BY d) - 1"
-            " AS rn, count(*) OVER (PARTITION BY k) AS n FROM c WHERE d IS NOT NULL)"
-            f" SELECT k, rn, d FROM r WHERE {ranks}",
-            cycle_params,
-        )
-    }
-    summaries: dict[str, CycleSummary] = {}
-    for k, finished, count, *cumulative in totals:
-        bins = [b - a for a, b in zip([0, *cumulative], [*cumulative, count], strict=True)]
-        summaries[k] = CycleSummary(
-            finished=finished,
-            count=count,
-            median_s=_interpolated(values, k, count, 0.5),
-            p90_s=_interpolated(values, k, count, 0.9),
-            histogram=list(zip([*HISTOGRAM_EDGES_S, None], bins, strict=True)),
-        )
-    return summaries
+    return summaries_by(rows, keys, members)
 
 
 class SqliteActivityStats:
@@ -207,6 +155,10 @@ class SqliteActivityStats:
         return await self._db.read(lambda conn: _people(conn, scope))
 
     async def cycle_summaries(
-        self, *, scope: ActivityScope, key: CycleKey, members: Mapping[str, str] | None = None
-    ) -> dict[str, CycleSummary]:
-        return await self._db.read(lambda conn: _cycle_summaries(conn, scope, key, members))
+        self,
+        *,
+        scope: ActivityScope,
+        keys: Sequence[CycleKey],
+        members: Mapping[str, str] | None = None,
+    ) -> dict[CycleKey, dict[str, CycleSummary]]:
+        return await self._db.read(lambda conn: _cycle_summaries(conn, scope, keys, members))

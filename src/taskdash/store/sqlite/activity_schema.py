@@ -92,6 +92,9 @@ ACTIVITY_MIGRATION = f"""
         PRIMARY KEY (hour, project_id, type, user, from_status, to_status)
     ) WITHOUT ROWID;
     CREATE INDEX activity_hourly_user ON activity_hourly (user, hour) WHERE user != '';
+    -- The group totals alone, covered: a range of hours reads no user's rows.
+    CREATE INDEX activity_hourly_groups ON activity_hourly
+        (hour, project_id, type, "group", created, queue_delta, claimed) WHERE user = '';
     CREATE INDEX activity_transitions_user ON activity_transitions (user, hour);
     CREATE TABLE activity_status_hourly (
         hour INTEGER NOT NULL,
