@@ -37,6 +37,7 @@ FULL = [
     ["bench/overview.py", "10000,100000,1000000", "1000"],
     ["bench/overview.py", "10000,100000", "300", "mongo"],
     ["bench/stats_services.py", "10000,100000,1000000", "1000"],
+    ["bench/activity.py", "--bulk", "10000,100000,1000000", "300"],
 ]
 QUICK = [
     ["bench/ingest.py", "3000", "1", "sqlite"],
@@ -47,6 +48,7 @@ QUICK = [
     ["bench/claim.py", "1000", "200", "1", "mongo", "2"],
     ["bench/overview.py", "10000,100000", "200"],
     ["bench/stats_services.py", "10000", "200"],
+    ["bench/activity.py", "--bulk", "10000", "50"],
 ]
 
 
@@ -68,6 +70,11 @@ class Target:
 
 
 TARGETS = [
+    Target(
+        "stats (throughput, people, cycle time) p99 at 1 M ≤ 200 ms",
+        r"^stats_\w+_sqlite_1000000_p99$",
+        lambda f: f.value <= 200,
+    ),
     Target(
         "ingest ≥ 0.7 × the bare Reader (SQLite)", r"^ingest_sqlite_\d+$", lambda f: f.ratio >= 0.7
     ),
