@@ -100,6 +100,9 @@ def load_sample_data(server: LiveServer, *, sat_url: str) -> dict[str, Any]:
         if task_id_of(body) in {admin_tasks[0]["ID"], ids[6]}
     ]
     updates += [{**body, "Status": "已完成"} for body in sat[18:21]]
+    # One claimed task is finished: the overview's cycle time and people have a claim → finish.
+    done = admin_tasks[1]["ID"]
+    updates += [{**body, "Status": "已完成"} for body in sat + vid if task_id_of(body) == done]
     updates += [{**body, "Status": "编辑中"} for body in vid[8:10]]
     server.publish("updateStatus", updates)
     server.publish(

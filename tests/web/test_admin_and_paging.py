@@ -48,7 +48,7 @@ def test_annotators_do_not_see_manager_pages(
     sign_in(context, "smq")
     open_route(page, "available")
     nav = page.get_by_role("navigation")
-    expect(nav.get_by_role("link")).to_have_text(["可领取", "我的任务", "服务"])
+    expect(nav.get_by_role("link")).to_have_text(["可领取", "我的任务", "概览", "服务"])
     open_route(page, "users")
     expect(page.get_by_text("权限不足")).to_be_visible()
 

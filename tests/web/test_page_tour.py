@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from tests.web.browsing import DESKTOP, PHONE, ConsoleLog, open_route, sign_in
 from tests.web.conftest import Sample
+from tests.web.overview_page import panel, wait_for_panels
 
 VIEWPORTS: dict[str, ViewportSize] = {"desktop": DESKTOP, "phone": PHONE}
 # name -> (who, route, a text the page shows in a cell or heading once its data is in)
@@ -22,6 +23,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "all": ("admin", "all?order=newest", "lixin"),
     "task": ("admin", "task/{admin_task}", "历史记录"),
     "services": ("admin", "services", "pcdEdit"),
+    "overview": ("admin", "overview", "coast-2024q2"),
     "dead-letters": ("admin", "dead-letters", "taskRegister"),
     "users": ("admin", "users", "chenjing"),
 }
@@ -31,6 +33,9 @@ def show(page: Page, sample: Sample, name: str) -> None:
     _, route, marker = PAGES[name]
     open_route(page, route.format(**sample.info))
     expect(page.locator("#main td, #main h2").filter(has_text=marker).first).to_be_visible()
+    if name == "overview":
+        wait_for_panels(page)
+        panel(page, "throughput").locator("svg.chart").first.wait_for()
     page.evaluate("document.fonts.ready.then(() => true)")
 
 
@@ -90,6 +95,27 @@ def test_assign_dialog_and_dark_mode(
     dialog.locator("#assign-spread-group").select_option("team-a")
     expect(dialog.get_by_role("status")).to_contain_text("→ lixin")
     page.screenshot(path=screenshots / "assign-dark.png")
+
+
+def test_overview_in_dark_mode(
+    sample: Sample, open_context: Callable[..., BrowserContext], screenshots: Path
+) -> None:
+    context = open_context(sample.server, color_scheme="dark")
+    sign_in(context, "admin")
+    page = context.new_page()
+    show(page, sample, "overview")
+    # Chart words are drawn light on the dark card, not in the light theme's dark grey.
+    fill = page.locator("svg.chart text.x-label").first.evaluate("el => getComputedStyle(el).fill")
+    card = page.locator("section[data-panel='throughput']").evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
+    assert luminance(fill) > 0.5 > luminance(card), (fill, card)
+    page.screenshot(path=screenshots / "overview-dark.png", full_page=True)
+
+
+def luminance(css_colour: str) -> float:
+    red, green, blue = (int(v) for v in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
 def test_english(

@@ -11,6 +11,7 @@ import { LoginPageFactory } from "./page-login.js";
 import { AvailablePage, MinePage, CheckingPage, AllTasksPage } from "./page-tasks.js";
 import { TaskDetailPage } from "./page-detail.js";
 import { ServicesPageFactory } from "./page-services.js";
+import { OverviewPageFactory } from "./page-overview.js";
 import { DeadLettersPageFactory, UsersPageFactory } from "./page-admin.js";
 
 const ROUTES = {
@@ -20,6 +21,7 @@ const ROUTES = {
   checking: { page: CheckingPage, nav: "nav.checking", role: "checker" },
   all: { page: AllTasksPage, nav: "nav.all", role: "manager" },
   task: { page: TaskDetailPage },
+  overview: { page: OverviewPageFactory, nav: "nav.overview" },
   services: { page: ServicesPageFactory, nav: "nav.services" },
   "dead-letters": { page: DeadLettersPageFactory, nav: "nav.deadLetters", role: "admin" },
   users: { page: UsersPageFactory, nav: "nav.users", role: "admin" },

@@ -2,6 +2,7 @@
 // order and assign filter that query makes.
 
 import { queryString } from "./api.js";
+import { linkFilterParams } from "./link-filters.js";
 
 export const FILTERS = {
   available: ["type", "project"],
@@ -41,6 +42,7 @@ export function sortedQuery(kind, query, sort) {
 export function listParams(kind, query, me) {
   const params = {};
   for (const key of FILTERS[kind]) if (query[key]) params[key] = query[key];
+  Object.assign(params, linkFilterParams(query));
   if (kind === "available") params.unclaimed = "true";
   if (kind === "mine") params.user = me.name;
   if (kind === "checking") params.checker = me.name;

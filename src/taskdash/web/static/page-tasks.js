@@ -19,6 +19,7 @@ import {
 import { claimTask, claimNextTask, releaseTask, claimButton, mineActions } from "./task-actions.js";
 import { openAssignDialog } from "./assign.js";
 import { debounce } from "./live.js";
+import { linkFilterChips } from "./link-filters.js";
 
 const LIVE_DEBOUNCE_MS = 250;
 const LIVE_MAX_WAIT_MS = 1200;
@@ -156,7 +157,11 @@ class TaskListPage {
       apply: (next) => this.apply(next),
       idPrefix: `f-${this.kind}`,
     });
-    replace(this.filterSlot, this.filters.element);
+    replace(
+      this.filterSlot,
+      this.filters.element,
+      linkFilterChips(this.query, (next) => this.apply(next)),
+    );
     if (focusedId) document.getElementById(focusedId)?.focus();
   }
 
