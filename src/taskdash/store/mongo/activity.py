@@ -9,7 +9,8 @@ change uncounted: the rollups then fall short of a recount by it (docs/operation
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo import UpdateOne
@@ -39,6 +40,27 @@ HOLDING_KEY = ("user", "project_id", "type", "status")
 
 def _inc(names: Sequence[str], key: Sequence[Any], counts: dict[str, int]) -> UpdateOne:
     return UpdateOne(dict(zip(names, key, strict=True)), {"$inc": counts}, upsert=True)
+
+
+def _summed(
+    names: Sequence[str], items: Iterable[tuple[Sequence[Any], Mapping[str, int]]]
+) -> list[UpdateOne]:
+    """One `$inc` per key with the batch's sums (a batch's changes mostly share a few keys:
+    one upsert each, not one per task, which would queue on the same document)."""
+    sums: dict[tuple[Any, ...], Counter[str]] = {}
+    for key, counts in items:
+        sums.setdefault(tuple(key), Counter()).update(counts)
+    return [
+        _inc(names, key, {field: n for field, n in counts.items() if n})
+        for key, counts in sorted(sums.items(), key=lambda item: repr(item[0]))
+        if any(counts.values())
+    ]
+
+
+def _counts(
+    per_change: Iterable[Mapping[Any, int]],
+) -> list[tuple[Sequence[Any], Mapping[str, int]]]:
+    return [(key, {"count": n}) for counts in per_change for key, n in counts.items()]
 
 
 async def _upsert(collection: Collection, ops: list[UpdateOne]) -> None:
@@ -88,21 +110,11 @@ class MongoActivity:
 
     async def record(self, changes: Sequence[ActivityChanges]) -> None:
         """Add the changes of task writes that succeeded; a failure is logged, not raised."""
-        hourly = [
-            _inc(HOURLY_KEY, key, counts) for c in changes for key, counts in c.hourly.items()
-        ]
-        transitions = [
-            _inc(TRANSITION_KEY, key, {"count": n})
-            for c in changes
-            for key, n in c.transitions.items()
-        ]
-        statuses = [
-            _inc(STATUS_KEY, key, {"count": n}) for c in changes for key, n in c.statuses.items()
-        ]
-        queue = [_inc(QUEUE_KEY, key, {"count": n}) for c in changes for key, n in c.queue.items()]
-        holding = [
-            _inc(HOLDING_KEY, key, {"count": n}) for c in changes for key, n in c.holding.items()
-        ]
+        hourly = _summed(HOURLY_KEY, [kv for c in changes for kv in c.hourly.items()])
+        transitions = _summed(TRANSITION_KEY, _counts(c.transitions for c in changes))
+        statuses = _summed(STATUS_KEY, _counts(c.statuses for c in changes))
+        queue = _summed(QUEUE_KEY, _counts(c.queue for c in changes))
+        holding = _summed(HOLDING_KEY, _counts(c.holding for c in changes))
         cycles = [
             UpdateOne(
                 {"_id": f"{line.task_id}@{line.at!r}:{line.from_status}>{line.to_status}"},
