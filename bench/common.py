@@ -18,12 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from loadgen import Connection  # noqa: E402
 from tests.processes import START_TIMEOUT_S, ServeProcess, clean_env, serve_process  # noqa: E402
-from tests.support import free_port, task_body, wait_until  # noqa: E402
+from tests.support import PASSWORD, free_port, task_body, wait_until  # noqa: E402
 
 from taskdash.domain.events import parse_task_message  # noqa: E402
 from taskdash.domain.ports import TaskMessageEnvelope  # noqa: E402
@@ -146,7 +149,6 @@ class BareServer:
 @contextmanager
 def bare_server(tmp: Path) -> Iterator[BareServer]:
     """bench/bare_app.py under uvicorn: the same-bytes baseline for the API figures."""
-    import httpx
 
     port = free_port()
     log = (tmp / f"bare-{port}.log").open("wb")
@@ -180,3 +182,36 @@ def bare_server(tmp: Path) -> Iterator[BareServer]:
         proc.kill()
         proc.wait()
         log.close()
+
+
+WARM_UP = 20
+# An endpoint to time: (method, path, body or None).
+Endpoint = tuple[str, str, bytes | None]
+
+
+async def timed_requests(
+    port: int, cookie: str, endpoints: Mapping[str, Endpoint], requests: int
+) -> dict[str, tuple[list[float], bytes]]:
+    """Each endpoint's latencies (ms, after WARM_UP) and last answer, on one connection."""
+    connection = await Connection("127.0.0.1", port, cookie=cookie).open()
+    try:
+        results = {}
+        for name, (method, path, body) in endpoints.items():
+            timings = []
+            answer = None
+            for n in range(WARM_UP + requests):
+                answer, ms = await connection.timed(method, path, body)
+                if n >= WARM_UP:
+                    timings.append(ms)
+            assert answer is not None and answer.status == 200, answer
+            results[name] = (timings, answer.body)
+        return results
+    finally:
+        await connection.close()
+
+
+def login_cookie(base_url: str, user: str) -> str:
+    """The session cookie of `user` (password PASSWORD), as a Cookie header's value."""
+    answer = httpx.post(f"{base_url}/api/v1/login", json={"username": user, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return "; ".join(f"{k}={v}" for k, v in answer.cookies.items())

@@ -22,8 +22,10 @@ from pathlib import Path
 
 import httpx
 from common import (
+    WARM_UP,
     bare_server,
     load,
+    login_cookie,
     median,
     note,
     peak_rss_mb,
@@ -31,8 +33,8 @@ from common import (
     quick_flag,
     report,
     taskdash,
+    timed_requests,
 )
-from loadgen import Connection
 from tests.ferretdb import FerretDb
 from tests.support import PASSWORD
 
@@ -43,7 +45,7 @@ from taskdash.store import open_store
 
 PAGE = 50
 START_TIMEOUT_S = 900.0
-WARM_UP = 20
+
 ENDPOINTS = {
     "rpost": ("POST", "/rpost/task", {"operation": "GetTasksNoUser", "limit": PAGE}),
     "api": ("GET", f"/api/v1/tasks?unclaimed=true&limit={PAGE}", None),
@@ -75,34 +77,6 @@ async def store_query_ms(store_url: str, requests: int) -> list[float]:
         await store.aclose()
 
 
-async def http_ms(port: int, cookie: str, requests: int) -> dict[str, tuple[list[float], bytes]]:
-    """Latencies and the last answer of each endpoint, on one keep-alive connection."""
-    connection = await Connection("127.0.0.1", port, cookie=cookie).open()
-    try:
-        results = {}
-        for name, (method, path, body) in ENDPOINTS.items():
-            timings = []
-            answer = None
-            for n in range(WARM_UP + requests):
-                answer, ms = await connection.timed(method, path, body)
-                if n >= WARM_UP:
-                    timings.append(ms)
-            assert answer is not None and answer.status == 200, answer
-            results[name] = (timings, answer.body)
-        return results
-    finally:
-        await connection.close()
-
-
-def session_cookie(base_url: str) -> str:
-    answer = httpx.post(
-        f"{base_url}/rpost/task",
-        json={"operation": "userLogin", "username": "smq", "password": PASSWORD},
-    )
-    assert answer.json() == "success", answer.text
-    return "; ".join(f"{k}={v}" for k, v in answer.cookies.items())
-
-
 def measure_size(
     tmp: Path, store_url: str, size: int, requests: int, bare_port: int
 ) -> dict[str, object]:
@@ -112,13 +86,15 @@ def measure_size(
     # batch of that sweep sorts every such task, this takes minutes after a large load.
     with taskdash(tmp, store_url, start_timeout_s=START_TIMEOUT_S) as server:
         note(f"list {size:,}: taskdash serve answered after {time.perf_counter() - started:.1f} s")
-        measured = asyncio.run(http_ms(server.port, session_cookie(server.url), requests))
+        measured = asyncio.run(
+            timed_requests(server.port, login_cookie(server.url, "smq"), ENDPOINTS, requests)
+        )
         rss = peak_rss_mb(server.proc.pid)
     own = asyncio.run(store_query_ms(store_url, requests))
     bare: dict[str, list[float]] = {}
     for name, (_, body) in measured.items():
         httpx.put(f"http://127.0.0.1:{bare_port}/_body", content=body)
-        bare[name] = asyncio.run(http_ms(bare_port, "", requests))[name][0]
+        bare[name] = asyncio.run(timed_requests(bare_port, "", ENDPOINTS, requests))[name][0]
     return {"api": {k: v[0] for k, v in measured.items()}, "store": own, "bare": bare, "rss": rss}
 
 

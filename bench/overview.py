@@ -20,8 +20,18 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from common import bare_server, load, median, note, percentile, quick_flag, report, taskdash
-from loadgen import Connection
+from common import (
+    bare_server,
+    load,
+    login_cookie,
+    median,
+    note,
+    percentile,
+    quick_flag,
+    report,
+    taskdash,
+    timed_requests,
+)
 from tests.ferretdb import FerretDb
 from tests.support import PASSWORD
 
@@ -34,7 +44,6 @@ from taskdash.store import open_store
 # Every stats path the overview page calls (the lead adds the others at merge).
 STATS_PATHS = {"projects": "/api/v1/stats/projects"}
 START_TIMEOUT_S = 900.0
-WARM_UP = 20
 RECOUNT_RUNS = 5  # the recount reads every task: a few runs give its median
 CHANGED_PER_SIZE = 300  # tasks claimed, finished or grouped after each load
 
@@ -97,41 +106,17 @@ async def recount_ms(store_url: str) -> list[float]:
         await store.aclose()
 
 
-async def http_ms(port: int, cookie: str, path: str, requests: int) -> tuple[list[float], bytes]:
-    """Latencies and the last answer of `path`, on one keep-alive connection."""
-    connection = await Connection("127.0.0.1", port, cookie=cookie).open()
-    try:
-        timings = []
-        answer = None
-        for n in range(WARM_UP + requests):
-            answer, ms = await connection.timed("GET", path, None)
-            if n >= WARM_UP:
-                timings.append(ms)
-        assert answer is not None and answer.status == 200, answer
-        return timings, answer.body
-    finally:
-        await connection.close()
-
-
-def session_cookie(base_url: str) -> str:
-    answer = httpx.post(f"{base_url}/api/v1/login", json={"username": "boss", "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    return "; ".join(f"{k}={v}" for k, v in answer.cookies.items())
-
-
 def measure_size(
     tmp: Path, store_url: str, backend: str, size: int, requests: int, bare_port: int
 ) -> None:
     with taskdash(tmp, store_url, start_timeout_s=START_TIMEOUT_S) as server:
-        cookie = session_cookie(server.url)
-        measured = {
-            name: asyncio.run(http_ms(server.port, cookie, path, requests))
-            for name, path in STATS_PATHS.items()
-        }
+        cookie = login_cookie(server.url, "boss")
+        gets = {name: ("GET", path, None) for name, path in STATS_PATHS.items()}
+        measured = asyncio.run(timed_requests(server.port, cookie, gets, requests))
     recount = asyncio.run(recount_ms(store_url))
     for name, (timings, body) in measured.items():
         httpx.put(f"http://127.0.0.1:{bare_port}/_body", content=body)
-        bare, _ = asyncio.run(http_ms(bare_port, "", STATS_PATHS[name], requests))
+        bare = asyncio.run(timed_requests(bare_port, "", {name: gets[name]}, requests))[name][0]
         p50, p99 = median(timings), percentile(timings, 99)
         report(f"stats_{name}_{backend}_{size}_p50", p50, "ms", p50 / median(recount), "recount")
         report(

@@ -19,11 +19,20 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
-from common import bare_server, load, median, note, percentile, quick_flag, report, taskdash
-from loadgen import Connection
+from common import (
+    bare_server,
+    load,
+    login_cookie,
+    median,
+    note,
+    percentile,
+    quick_flag,
+    report,
+    taskdash,
+    timed_requests,
+)
 from tests.support import PASSWORD, SERVICE_URL, task_body, task_id_of
 
 from taskdash.actions.accounts import create_user
@@ -32,7 +41,6 @@ from taskdash.domain.models import DeadLetter, Role
 from taskdash.domain.ports import ClaimRules, Store
 from taskdash.store import open_store
 
-WARM_UP = 20
 CLAIMS_AT_ONCE = 200  # claims in flight together share the SQLite writer's commits
 HOUR_S = 3600.0
 HELD_SHARE = 0.01
@@ -121,43 +129,18 @@ def loaded_task_id(n: int) -> str:
     return task_id_of(body)
 
 
-async def http_ms(port: int, cookie: str, paths: dict[str, str], requests: int) -> dict[str, Any]:
-    connection = await Connection("127.0.0.1", port, cookie=cookie).open()
-    try:
-        results: dict[str, Any] = {}
-        for name, path in paths.items():
-            timings: list[float] = []
-            answer = None
-            for n in range(WARM_UP + requests):
-                answer, ms = await connection.timed("GET", path, None)
-                if n >= WARM_UP:
-                    timings.append(ms)
-            assert answer is not None and answer.status == 200, answer
-            results[name] = (timings, answer.body)
-        return results
-    finally:
-        await connection.close()
-
-
-def manager_cookie(base_url: str) -> str:
-    answer = httpx.post(
-        f"{base_url}/rpost/task",
-        json={"operation": "userLogin", "username": "boss", "password": PASSWORD},
-    )
-    assert answer.json() == "success", answer.text
-    return "; ".join(f"{k}={v}" for k, v in answer.cookies.items())
-
-
 def measure_stats_services(
     tmp: Path, store_url: str, size: int, requests: int, bare_port: int, now: float
 ) -> None:
     """Report p50 and p99 of each endpoint at `size` tasks, p99 against the bare endpoint."""
     paths = endpoints(now)
     with taskdash(tmp, store_url, SETTINGS) as server:
-        measured = asyncio.run(http_ms(server.port, manager_cookie(server.url), paths, requests))
+        gets = {name: ("GET", path, None) for name, path in paths.items()}
+        cookie = login_cookie(server.url, "boss")
+        measured = asyncio.run(timed_requests(server.port, cookie, gets, requests))
     for name, (timings, body) in measured.items():
         httpx.put(f"http://127.0.0.1:{bare_port}/_body", content=body)
-        bare = asyncio.run(http_ms(bare_port, "", {name: paths[name]}, requests))[name][0]
+        bare = asyncio.run(timed_requests(bare_port, "", {name: gets[name]}, requests))[name][0]
         p50, p99 = median(timings), percentile(timings, 99)
         report(f"stats_{name}_sqlite_{size}_p50", p50, "ms", p50 / median(bare), "bare p50")
         report(f"stats_{name}_sqlite_{size}_p99", p99, "ms", p99 / percentile(bare, 99), "bare p99")
