@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from loadgen import Connection  # noqa: E402
+from tests.ferretdb import FerretDb  # noqa: E402
 from tests.processes import START_TIMEOUT_S, ServeProcess, clean_env, serve_process  # noqa: E402
 from tests.support import PASSWORD, free_port, task_body, wait_until  # noqa: E402
 
@@ -215,3 +216,13 @@ def login_cookie(base_url: str, user: str) -> str:
     answer = httpx.post(f"{base_url}/api/v1/login", json={"username": user, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     return "; ".join(f"{k}={v}" for k, v in answer.cookies.items())
+
+
+def fresh_store(stack: ExitStack, tmp: Path, backend: str, name: str) -> str:
+    """The URL of an empty store for one bench: a durable FerretDB database (stopped with
+    `stack`), or the SQLite file `name`.db in `tmp`."""
+    if backend == "mongo":
+        ferretdb = FerretDb(tmp / "ferretdb", durable=True).start()
+        stack.callback(ferretdb.close)
+        return ferretdb.url("bench")
+    return f"sqlite:///{tmp / f'{name}.db'}"

@@ -24,6 +24,7 @@ import httpx
 from common import (
     WARM_UP,
     bare_server,
+    fresh_store,
     load,
     login_cookie,
     median,
@@ -35,7 +36,6 @@ from common import (
     taskdash,
     timed_requests,
 )
-from tests.ferretdb import FerretDb
 from tests.support import PASSWORD
 
 from taskdash.actions.accounts import create_user
@@ -107,12 +107,7 @@ def main() -> None:
     backend = args[2] if len(args) > 2 else "sqlite"
     with tempfile.TemporaryDirectory() as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
-        if backend == "mongo":
-            ferretdb = FerretDb(tmp / "ferretdb", durable=True).start()
-            stack.callback(ferretdb.close)
-            store_url = ferretdb.url("bench")
-        else:
-            store_url = f"sqlite:///{tmp / 'list.db'}"
+        store_url = fresh_store(stack, tmp, backend, "list")
         bare = stack.enter_context(bare_server(tmp))
         asyncio.run(add_annotator(store_url))
         loaded, load_seconds, first_rate = 0, 0.0, 0.0

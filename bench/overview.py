@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 from common import (
     bare_server,
+    fresh_store,
     load,
     login_cookie,
     median,
@@ -32,7 +33,6 @@ from common import (
     taskdash,
     timed_requests,
 )
-from tests.ferretdb import FerretDb
 from tests.support import PASSWORD
 
 from taskdash.actions.accounts import create_user
@@ -141,12 +141,7 @@ def main() -> None:
     backend = args[2] if len(args) > 2 else "sqlite"
     with tempfile.TemporaryDirectory() as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
-        if backend == "mongo":
-            ferretdb = FerretDb(tmp / "ferretdb", durable=True).start()
-            stack.callback(ferretdb.close)
-            store_url = ferretdb.url("bench")
-        else:
-            store_url = f"sqlite:///{tmp / 'overview.db'}"
+        store_url = fresh_store(stack, tmp, backend, "overview")
         bare = stack.enter_context(bare_server(tmp))
         asyncio.run(prepare(store_url))
         loaded, load_seconds = 0, 0.0
